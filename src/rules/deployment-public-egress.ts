@@ -1,0 +1,21 @@
+import { enumEquals, readPath } from "../arm/resource.js";
+import { describe, fail, PASS, type Rule } from "./rule.js";
+
+const PATH = "properties.egressPublicNetworkAccess";
+
+export const deploymentPublicEgress: Rule = {
+  id: "deployment-public-egress",
+  title: "Online deployment can reach the public internet",
+  severity: "medium",
+  appliesTo: ["onlineDeployment"],
+  rationale: "A deployment with public egress can exfiltrate model inputs and pull unvetted code or packages at run time.",
+  remediation:
+    "Recreate the deployment with egressPublicNetworkAccess Disabled, or use a workspace managed network with approved outbound only.",
+  remediationAction: "alert-only",
+  references: ["https://learn.microsoft.com/azure/machine-learning/concept-secure-online-endpoint"],
+  evaluate(resource) {
+    const value = readPath(resource, PATH);
+    if (enumEquals(value, "Disabled")) return PASS;
+    return fail(`egressPublicNetworkAccess is ${describe(value, "Enabled")}`, { [PATH]: value });
+  },
+};

@@ -1,0 +1,20 @@
+import { enumEquals, readPath } from "../arm/resource.js";
+import { describe, fail, PASS, type Rule } from "./rule.js";
+
+const PATH = "properties.publicNetworkAccess";
+
+export const registryPublicNetworkAccess: Rule = {
+  id: "registry-public-network-access",
+  title: "Registry is reachable from the public internet",
+  severity: "high",
+  appliesTo: ["registry"],
+  rationale: "Registries hold models, environments and components shared across workspaces; public access exposes them all.",
+  remediation: "Set the registry's publicNetworkAccess to Disabled and reach it through private endpoints.",
+  remediationAction: "put-disable-public-network-access",
+  references: ["https://learn.microsoft.com/azure/machine-learning/how-to-registry-network-isolation"],
+  evaluate(resource) {
+    const value = readPath(resource, PATH);
+    if (enumEquals(value, "Disabled")) return PASS;
+    return fail(`publicNetworkAccess is ${describe(value, "Enabled")}`, { [PATH]: value });
+  },
+};

@@ -1,0 +1,24 @@
+import { readPath } from "../arm/resource.js";
+import { fail, PASS, type Rule } from "./rule.js";
+
+const PATH = "properties.allowPublicAccessWhenBehindVnet";
+
+export const workspacePublicAccessBehindVnet: Rule = {
+  id: "workspace-public-access-behind-vnet",
+  title: "Workspace behind a VNet still allows public access",
+  severity: "high",
+  appliesTo: ["workspace"],
+  rationale:
+    "allowPublicAccessWhenBehindVnet re-opens a private-link workspace to the internet, defeating its private endpoints.",
+  remediation: "Set allowPublicAccessWhenBehindVnet to false (and publicNetworkAccess to Disabled).",
+  remediationAction: "alert-only",
+  references: ["https://learn.microsoft.com/azure/machine-learning/how-to-configure-private-link#enable-public-access"],
+  evaluate(resource) {
+    const value = readPath(resource, PATH);
+    // The API takes a boolean; tolerate the string "true" some exports carry.
+    if (value === true || (typeof value === "string" && value.toLowerCase() === "true")) {
+      return fail("allowPublicAccessWhenBehindVnet is true", { [PATH]: value });
+    }
+    return PASS;
+  },
+};

@@ -1,0 +1,26 @@
+import { enumEquals, readPath } from "../arm/resource.js";
+import { describe, fail, PASS, type Rule } from "./rule.js";
+
+const PATH = "properties.publicNetworkAccess";
+
+export const workspacePublicNetworkAccess: Rule = {
+  id: "workspace-public-network-access",
+  title: "Workspace is reachable from the public internet",
+  severity: "high",
+  appliesTo: ["workspace"],
+  rationale:
+    "With public network access enabled, the workspace API, studio and its data can be reached from any network; " +
+    "credentials are the only barrier. Regulated workloads keep the workspace behind private endpoints.",
+  remediation: "Set publicNetworkAccess to Disabled and reach the workspace through private endpoints.",
+  remediationAction: "workspace-disable-public-network-access",
+  references: [
+    "https://learn.microsoft.com/azure/machine-learning/how-to-configure-private-link",
+    "Azure Policy: Azure Machine Learning Workspaces should disable public network access",
+  ],
+  evaluate(resource) {
+    // Applies to every workspace kind: Default, Hub, Project, FeatureStore.
+    const value = readPath(resource, PATH);
+    if (enumEquals(value, "Disabled")) return PASS;
+    return fail(`publicNetworkAccess is ${describe(value, "Enabled")}`, { [PATH]: value });
+  },
+};

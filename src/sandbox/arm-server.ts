@@ -1,0 +1,632 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import { ResourceIdError, parseMlResourceId, type MlResourceId } from "../arm/ids.js";
+import {
+  ML_PROVIDER,
+  ML_RESOURCE_TYPES,
+  isJsonObject,
+  kindOfType,
+  readPath,
+  type ArmResource,
+  type JsonObject,
+  type JsonValue,
+  type MlResourceKind,
+} from "../arm/resource.js";
+import { armErrors, ArmSandboxError } from "./arm-errors.js";
+import { TYPE_BEHAVIOUR } from "./arm-types.js";
+import { createLocalhostCertificate } from "./cert.js";
+import { FaultInjector } from "./faults.js";
+
+/** api-versions the sandbox answers; 2022-10-01 is what @azure/arm-machinelearning 2.1.1 sends. */
+export const SANDBOX_API_VERSIONS = ["2022-10-01", "2023-04-01", "2024-04-01", "2024-10-01", "2025-06-01", "2025-09-01"] as const;
+export const SANDBOX_PRINCIPAL_ID = "00000000-0000-0000-0000-00000000a11e";
+const MAX_BODY_BYTES = 4 * 1024 * 1024; // ARM rejects request bodies over 4 MB.
+
+export interface ArmSandboxOptions {
+  /** Items per list page before a nextLink (ARM pages are service-defined; small values exercise paging). */
+  pageSize?: number;
+  /** Status polls a long-running operation needs before it completes. */
+  pollsToComplete?: number;
+  /** Retry-After the sandbox sends on LRO responses; 0 keeps tests fast. */
+  lroRetryAfterSeconds?: number;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  status: number;
+  principalId?: string;
+}
+
+interface StoredResource {
+  resource: ArmResource;
+  etag: string;
+}
+
+interface Operation {
+  id: string;
+  location: string;
+  subscriptionId: string;
+  method: "PUT" | "PATCH" | "DELETE" | "POST";
+  resourceKey: string;
+  status: "InProgress" | "Succeeded" | "Failed";
+  polls: number;
+  startTime: string;
+  endTime?: string;
+  willFail: boolean;
+  complete: () => void;
+  fail: () => void;
+}
+
+/** The embedded ARM emulator for Microsoft.MachineLearningServices. Behaviour sources: docs/sandbox.md. */
+export class ArmSandbox {
+  readonly faults = new FaultInjector();
+  readonly requests: RequestRecord[] = [];
+  private readonly store = new Map<string, StoredResource>();
+  private readonly resourceGroups = new Set<string>();
+  private readonly subscriptions = new Set<string>();
+  private readonly operations = new Map<string, Operation>();
+  private readonly tokens = new Map<string, string>();
+  private readonly pageSize: number;
+  private readonly pollsToComplete: number;
+  private readonly lroRetryAfterSeconds: number;
+  private server?: Server;
+  endpoint = "";
+  ca = "";
+
+  constructor(options: ArmSandboxOptions = {}) {
+    this.pageSize = options.pageSize ?? 100;
+    this.pollsToComplete = options.pollsToComplete ?? 1;
+    this.lroRetryAfterSeconds = options.lroRetryAfterSeconds ?? 0;
+  }
+
+  async start(port = 0): Promise<this> {
+    const { key, cert } = await createLocalhostCertificate();
+    this.ca = cert;
+    const server = createServer({ key, cert }, (req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", resolve);
+    });
+    this.server = server;
+    this.endpoint = `https://localhost:${(server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** A credential whose tokens the sandbox accepts, attributed to the given principal. */
+  credential(principalId = SANDBOX_PRINCIPAL_ID): TokenCredential {
+    const token = `sandbox.${randomBytes(16).toString("hex")}`;
+    this.tokens.set(token, principalId);
+    return {
+      getToken: async (): Promise<AccessToken> => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }),
+    };
+  }
+
+  /** Seeds resources directly (scenario files, tests); ids must be supported ML types. */
+  seed(resources: ArmResource[], options: { resourceGroups?: Array<{ subscriptionId: string; name: string }> } = {}): void {
+    for (const group of options.resourceGroups ?? []) this.addResourceGroup(group.subscriptionId, group.name);
+    for (const input of resources) {
+      const id = parseMlResourceId(input.id);
+      this.addResourceGroup(id.subscriptionId, id.resourceGroup);
+      const resource = this.materialize(id, structuredClone(input), undefined, SANDBOX_PRINCIPAL_ID);
+      setPath(resource, "properties.provisioningState", "Succeeded");
+      this.store.set(id.id.toLowerCase(), { resource, etag: newEtag() });
+    }
+  }
+
+  /** The stored resource, as GET would return it (a copy). */
+  resource(id: string): ArmResource | undefined {
+    const stored = this.store.get(id.toLowerCase());
+    return stored ? structuredClone(stored.resource) : undefined;
+  }
+
+  resources(): ArmResource[] {
+    return [...this.store.values()].map((s) => structuredClone(s.resource));
+  }
+
+  writeRequests(): RequestRecord[] {
+    return this.requests.filter((r) => r.method !== "GET");
+  }
+
+  private addResourceGroup(subscriptionId: string, name: string): void {
+    this.subscriptions.add(subscriptionId.toLowerCase());
+    this.resourceGroups.add(`${subscriptionId}/${name}`.toLowerCase());
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "https://localhost");
+    const method = (req.method ?? "GET").toUpperCase();
+    const record: RequestRecord = { method, path: url.pathname, status: 0 };
+    this.requests.push(record);
+    const { latencyMs, fault } = this.faults.take(method, url.pathname);
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    try {
+      if (fault?.kind === "drop") {
+        record.status = -1;
+        req.socket.destroy();
+        return;
+      }
+      if (fault?.kind === "throttle") throw armErrors.throttled(fault.retryAfterSeconds ?? 1);
+      if (fault?.kind === "server-error") throw armErrors.serverError(fault.statusCode ?? 500);
+      const principalId = this.authenticate(req);
+      record.principalId = principalId;
+      const apiVersion = url.searchParams.get("api-version");
+      if (!apiVersion) throw armErrors.missingApiVersion();
+      const body = await readJsonBody(req);
+      const ifMatch = typeof req.headers["if-match"] === "string" ? req.headers["if-match"] : undefined;
+      const reply = this.route({ method, url, apiVersion, body, principalId, ifMatch, lroFailure: fault?.kind === "lro-failure" });
+      record.status = reply.status;
+      send(res, reply.status, reply.body, { "x-ms-request-id": randomUUID(), ...reply.headers });
+    } catch (error) {
+      const armError = error instanceof ArmSandboxError ? error : armErrors.serverError(500);
+      record.status = armError.statusCode;
+      send(res, armError.statusCode, armError.body(), { "x-ms-request-id": randomUUID(), ...armError.headers });
+    }
+  }
+
+  private authenticate(req: IncomingMessage): string {
+    const header = req.headers.authorization;
+    if (!header) throw armErrors.missingAuthorization();
+    const match = /^Bearer (\S+)$/.exec(header);
+    const principalId = match ? this.tokens.get(match[1]!) : undefined;
+    if (!principalId) throw armErrors.invalidToken();
+    return principalId;
+  }
+
+  private route({ method, url, apiVersion, body, principalId, ifMatch, lroFailure }: RouteInput): Reply {
+    const path = url.pathname.replace(/\/+$/, "");
+    const operation = OPERATION_PATH.exec(path);
+    if (operation) return this.pollOperation(method, operation[2]!.toLowerCase(), operation[3]!);
+    const collection = this.matchCollection(path);
+    if (collection) {
+      requireApiVersion(apiVersion, collection.type);
+      if (method !== "GET") throw armErrors.methodNotAllowed(method);
+      return this.list(collection, url);
+    }
+    const action = COMPUTE_ACTION.exec(path);
+    const id = parseIdOrRoute(action ? action[1]! : path);
+    requireApiVersion(apiVersion, ML_RESOURCE_TYPES[id.kind]);
+    this.requireScope(id);
+    if (action) {
+      if (method !== "POST") throw armErrors.methodNotAllowed(method);
+      return this.computeAction(id, action[2]!.toLowerCase() as ComputeAction, principalId, lroFailure);
+    }
+    switch (method) {
+      case "GET":
+        return this.get(id);
+      case "PUT":
+        return this.put(id, body, principalId, lroFailure, ifMatch);
+      case "PATCH":
+        return this.patch(id, body, principalId, lroFailure);
+      case "DELETE":
+        return this.delete(id, lroFailure);
+      default:
+        throw armErrors.methodNotAllowed(method);
+    }
+  }
+
+  private requireScope(id: MlResourceId): void {
+    if (!this.subscriptions.has(id.subscriptionId)) throw armErrors.subscriptionNotFound(id.subscriptionId);
+    if (!this.resourceGroups.has(`${id.subscriptionId}/${id.resourceGroup}`.toLowerCase())) {
+      throw armErrors.resourceGroupNotFound(id.resourceGroup);
+    }
+    const parent = parentIdOf(id.id);
+    if (parent && !this.store.has(parent.toLowerCase())) {
+      throw armErrors.parentNotFound("read", ML_RESOURCE_TYPES[id.kind].split("/").slice(1).join("/"), parent);
+    }
+  }
+
+  private get(id: MlResourceId): Reply {
+    const stored = this.requireResource(id);
+    return { status: 200, body: stored.resource, headers: { ETag: stored.etag } };
+  }
+
+  private requireResource(id: MlResourceId): StoredResource {
+    const stored = this.store.get(id.id.toLowerCase());
+    if (!stored) {
+      const type = ML_RESOURCE_TYPES[id.kind];
+      throw armErrors.resourceNotFound(type, [id.parentName, ...id.childNames].join("/"), id.resourceGroup);
+    }
+    return stored;
+  }
+
+  private put(id: MlResourceId, body: JsonValue | undefined, principalId: string, lroFailure: boolean, ifMatch: string | undefined): Reply {
+    if (!isJsonObject(body)) throw armErrors.invalidJson();
+    const key = id.id.toLowerCase();
+    const existing = this.store.get(key);
+    if (ifMatch && ifMatch !== "*" && ifMatch !== existing?.etag) throw armErrors.preconditionFailed();
+    if (ifMatch === "*" && !existing) throw armErrors.preconditionFailed();
+    if (typeof body.location !== "string" && id.kind !== "compute") {
+      throw new ArmSandboxError(400, "LocationRequired", "The location property is required for this definition.");
+    }
+    if (existing) {
+      const existingLocation = existing.resource.location;
+      if (typeof body.location === "string" && typeof existingLocation === "string" && normalizeLocation(body.location) !== normalizeLocation(existingLocation)) {
+        throw armErrors.invalidLocation(id.id.split("/").pop()!, existingLocation, id.resourceGroup, body.location);
+      }
+      for (const path of TYPE_BEHAVIOUR[id.kind].createOnly) {
+        const before = readPath(existing.resource, path);
+        const after = readPath(body, path);
+        if (after !== undefined && JSON.stringify(after) !== JSON.stringify(before)) {
+          throw armErrors.userError(`The property '${path}' cannot be changed after the resource is created.`, "PropertyCannotBeUpdated");
+        }
+      }
+    }
+    const next = this.materialize(id, structuredClone(body), existing?.resource, principalId);
+    const creating = !existing;
+    const previous = existing ? structuredClone(existing.resource) : undefined;
+    const pending = structuredClone(next);
+    setPath(pending, "properties.provisioningState", creating ? "Creating" : "Updating");
+    this.store.set(key, { resource: pending, etag: newEtag() });
+    const operation = this.startOperation(id, "PUT", key, lroFailure, () => {
+      setPath(next, "properties.provisioningState", "Succeeded");
+      this.store.set(key, { resource: next, etag: newEtag() });
+    }, () => {
+      const restored = previous ?? pending;
+      setPath(restored, "properties.provisioningState", "Failed");
+      this.store.set(key, { resource: restored, etag: newEtag() });
+    });
+    const stored = this.store.get(key)!;
+    return {
+      status: creating ? 201 : 200,
+      body: stored.resource,
+      headers: { ETag: stored.etag, ...this.operationHeaders(operation, false) },
+    };
+  }
+
+  private patch(id: MlResourceId, body: JsonValue | undefined, principalId: string, lroFailure: boolean): Reply {
+    if (!isJsonObject(body)) throw armErrors.invalidJson();
+    const stored = this.requireResource(id);
+    const refusal = TYPE_BEHAVIOUR[id.kind].checkPatch(body, stored.resource);
+    if (refusal) throw armErrors.userError(refusal, "BadArgument");
+    const key = id.id.toLowerCase();
+    const merged = mergePatch(structuredClone(stored.resource), body) as JsonObject;
+    const next = this.materialize(id, merged, stored.resource, principalId);
+    const operation = this.startOperation(id, "PATCH", key, lroFailure, () => {
+      setPath(next, "properties.provisioningState", "Succeeded");
+      this.store.set(key, { resource: next, etag: newEtag() });
+    }, () => {
+      const current = this.store.get(key);
+      if (current) setPath(current.resource, "properties.provisioningState", "Failed");
+    });
+    setPath(stored.resource, "properties.provisioningState", "Updating");
+    return { status: 202, body: undefined, headers: this.operationHeaders(operation, true) };
+  }
+
+  private delete(id: MlResourceId, lroFailure: boolean): Reply {
+    const key = id.id.toLowerCase();
+    if (!this.store.has(key)) return { status: 204, body: undefined, headers: {} };
+    const operation = this.startOperation(id, "DELETE", key, lroFailure, () => {
+      for (const other of [...this.store.keys()]) if (other === key || other.startsWith(`${key}/`)) this.store.delete(other);
+    }, () => undefined);
+    const stored = this.store.get(key)!;
+    setPath(stored.resource, "properties.provisioningState", "Deleting");
+    return { status: 202, body: undefined, headers: this.operationHeaders(operation, true) };
+  }
+
+  private computeAction(id: MlResourceId, action: ComputeAction, principalId: string, lroFailure: boolean): Reply {
+    if (id.kind !== "compute") throw armErrors.noRoute(id.id);
+    const stored = this.requireResource(id);
+    const type = readPath(stored.resource, "properties.computeType");
+    if (typeof type !== "string" || type.toLowerCase() !== "computeinstance") {
+      throw armErrors.userError(`Operation '${action}' is supported for ComputeInstance only; this compute is ${String(type)}.`, "NotSupported");
+    }
+    const transitions: Record<ComputeAction, [string, string]> = {
+      start: ["Starting", "Running"],
+      stop: ["Stopping", "Stopped"],
+      restart: ["Restarting", "Running"],
+    };
+    const [during, after] = transitions[action];
+    const key = id.id.toLowerCase();
+    const before = readPath(stored.resource, "properties.properties.state");
+    setPath(stored.resource, "properties.properties.state", during);
+    const operation = this.startOperation(id, "POST", key, lroFailure, () => {
+      const current = this.store.get(key);
+      if (!current) return;
+      setPath(current.resource, "properties.properties.state", after);
+      setPath(current.resource, "properties.properties.lastOperation", {
+        operationName: action.charAt(0).toUpperCase() + action.slice(1),
+        operationTime: new Date().toISOString(),
+        operationStatus: "Succeeded",
+        operationTrigger: "User",
+      });
+      stampModified(current.resource, principalId);
+      current.etag = newEtag();
+    }, () => {
+      const current = this.store.get(key);
+      if (current) setPath(current.resource, "properties.properties.state", before ?? "Unknown");
+    });
+    return { status: 202, body: undefined, headers: this.operationHeaders(operation, true) };
+  }
+
+  private startOperation(id: MlResourceId, method: Operation["method"], resourceKey: string, willFail: boolean, complete: () => void, fail: () => void): Operation {
+    const stored = this.store.get(resourceKey);
+    const storedLocation = stored?.resource.location;
+    const location = normalizeLocation(typeof storedLocation === "string" ? storedLocation : "eastus");
+    const operation: Operation = {
+      id: randomUUID(),
+      location,
+      subscriptionId: id.subscriptionId,
+      method,
+      resourceKey,
+      status: "InProgress",
+      polls: 0,
+      startTime: new Date().toISOString(),
+      willFail,
+      complete,
+      fail,
+    };
+    this.operations.set(operation.id, operation);
+    return operation;
+  }
+
+  private operationHeaders(operation: Operation, withLocation: boolean): Record<string, string> {
+    const base = `${this.endpoint}/subscriptions/${operation.subscriptionId}/providers/${ML_PROVIDER}/locations/${operation.location}`;
+    const query = `?api-version=2025-09-01`;
+    const headers: Record<string, string> = {
+      "Azure-AsyncOperation": `${base}/mfeOperationsStatus/${operation.id}${query}`,
+      "Retry-After": String(this.lroRetryAfterSeconds),
+    };
+    if (withLocation) headers.Location = `${base}/mfeOperationResults/${operation.id}${query}`;
+    return headers;
+  }
+
+  private pollOperation(method: string, kind: string, operationId: string): Reply {
+    if (method !== "GET") throw armErrors.methodNotAllowed(method);
+    const operation = this.operations.get(operationId);
+    if (!operation) throw new ArmSandboxError(404, "NotFound", `Operation '${operationId.slice(0, 64)}' was not found.`);
+    if (operation.status === "InProgress") {
+      operation.polls += 1;
+      if (operation.polls >= this.pollsToComplete) {
+        operation.endTime = new Date().toISOString();
+        if (operation.willFail) {
+          operation.status = "Failed";
+          operation.fail();
+        } else {
+          operation.status = "Succeeded";
+          operation.complete();
+        }
+      }
+    }
+    const retry = { "Retry-After": String(this.lroRetryAfterSeconds) };
+    if (kind === "mfeoperationsstatus") {
+      const body: JsonObject = {
+        id: operation.id,
+        name: operation.id,
+        status: operation.status,
+        startTime: operation.startTime,
+        ...(operation.endTime ? { endTime: operation.endTime } : {}),
+        ...(operation.status === "Failed"
+          ? { error: { code: "OperationFailed", message: "The operation failed in the sandbox (injected lro-failure fault)." } }
+          : {}),
+      };
+      return { status: 200, body, headers: operation.status === "InProgress" ? retry : {} };
+    }
+    // mfeOperationResults (the Location URL): 202 while running, then the final result.
+    if (operation.status === "InProgress") return { status: 202, body: undefined, headers: retry };
+    if (operation.status === "Failed") {
+      throw new ArmSandboxError(409, "OperationFailed", "The operation failed in the sandbox (injected lro-failure fault).");
+    }
+    const stored = this.store.get(operation.resourceKey);
+    if (operation.method === "PATCH" && stored) return { status: 200, body: stored.resource, headers: { ETag: stored.etag } };
+    return { status: 204, body: undefined, headers: {} };
+  }
+
+  private matchCollection(path: string): Collection | undefined {
+    const top = TOP_COLLECTION.exec(path);
+    if (top) {
+      const [, subscriptionId, resourceGroup, typeName] = top;
+      const kind: MlResourceKind = typeName!.toLowerCase() === "workspaces" ? "workspace" : "registry";
+      const subscription = subscriptionId!.toLowerCase();
+      if (!this.subscriptions.has(subscription)) throw armErrors.subscriptionNotFound(subscriptionId!);
+      if (resourceGroup && !this.resourceGroups.has(`${subscription}/${resourceGroup}`.toLowerCase())) {
+        throw armErrors.resourceGroupNotFound(resourceGroup);
+      }
+      const prefix = resourceGroup
+        ? `/subscriptions/${subscription}/resourcegroups/${resourceGroup.toLowerCase()}/`
+        : `/subscriptions/${subscription}/`;
+      return { kind, type: ML_RESOURCE_TYPES[kind], matches: (key, resourceKind) => resourceKind === kind && key.startsWith(prefix) };
+    }
+    const child = CHILD_COLLECTION.exec(path);
+    if (!child) return undefined;
+    const parent = parseIdOrRoute(child[1]!);
+    const childType = child[2]!.toLowerCase();
+    const expected: Record<string, [MlResourceKind, MlResourceKind]> = {
+      computes: ["workspace", "compute"],
+      onlineendpoints: ["workspace", "onlineEndpoint"],
+      deployments: ["onlineEndpoint", "onlineDeployment"],
+    };
+    const shape = expected[childType];
+    if (!shape || parent.kind !== shape[0]) return undefined;
+    this.requireScope(parent);
+    this.requireResource(parent);
+    const prefix = `${parent.id.toLowerCase()}/${childType}/`;
+    return {
+      kind: shape[1],
+      type: ML_RESOURCE_TYPES[shape[1]],
+      matches: (key, resourceKind) => resourceKind === shape[1] && key.startsWith(prefix),
+    };
+  }
+
+  private list(collection: Collection, url: URL): Reply {
+    const all = [...this.store.entries()]
+      .filter(([key, stored]) => collection.matches(key, kindOfType(stored.resource.type)!))
+      .map(([, stored]) => stored.resource);
+    const skip = Number(url.searchParams.get("$skipToken") ?? "0");
+    const start = Number.isInteger(skip) && skip >= 0 ? skip : 0;
+    const value = all.slice(start, start + this.pageSize);
+    const body: JsonObject = { value };
+    if (start + this.pageSize < all.length) {
+      const next = new URL(`${this.endpoint}${url.pathname}`);
+      next.searchParams.set("api-version", url.searchParams.get("api-version")!);
+      next.searchParams.set("$skipToken", String(start + this.pageSize));
+      body.nextLink = next.toString();
+    }
+    return { status: 200, body, headers: {} };
+  }
+
+  /** Fills what the service owns: id, name, type, systemData, read-only properties kept from before. */
+  private materialize(id: MlResourceId, body: JsonObject, existing: ArmResource | undefined, principalId: string): ArmResource {
+    const behaviour = TYPE_BEHAVIOUR[id.kind];
+    for (const path of behaviour.readOnly) {
+      const kept = existing ? readPath(existing, path) : undefined;
+      if (kept === undefined) deletePath(body, path);
+      else setPath(body, path, structuredClone(kept));
+    }
+    const names = [id.parentName, ...id.childNames];
+    const resource: ArmResource = {
+      ...body,
+      id: existing?.id ?? id.id,
+      name: names[names.length - 1]!,
+      type: ML_RESOURCE_TYPES[id.kind],
+    };
+    if (!isJsonObject(resource.properties)) resource.properties = {};
+    resource.systemData = isJsonObject(existing?.systemData) ? structuredClone(existing.systemData) : {
+      createdAt: new Date().toISOString(),
+      createdBy: principalId,
+      createdByType: "Application",
+    };
+    stampModified(resource, principalId);
+    return resource;
+  }
+}
+
+type ComputeAction = "start" | "stop" | "restart";
+
+interface RouteInput {
+  method: string;
+  url: URL;
+  apiVersion: string;
+  body: JsonValue | undefined;
+  principalId: string;
+  ifMatch: string | undefined;
+  lroFailure: boolean;
+}
+
+interface Collection {
+  kind: MlResourceKind;
+  type: string;
+  matches: (key: string, kind: MlResourceKind) => boolean;
+}
+
+interface Reply {
+  status: number;
+  body: JsonValue | undefined;
+  headers: Record<string, string>;
+}
+
+const SEGMENT = "[^/]+";
+const TOP_COLLECTION = new RegExp(
+  `^/subscriptions/(${SEGMENT})(?:/resourceGroups/(${SEGMENT}))?/providers/${ML_PROVIDER}/(workspaces|registries)$`,
+  "i",
+);
+const CHILD_COLLECTION = new RegExp(`^(/subscriptions/.+)/(computes|onlineEndpoints|deployments)$`, "i");
+const COMPUTE_ACTION = new RegExp(`^(/subscriptions/.+/computes/${SEGMENT})/(start|stop|restart)$`, "i");
+const OPERATION_PATH = new RegExp(
+  `^/subscriptions/(${SEGMENT})/providers/${ML_PROVIDER}/locations/${SEGMENT}/(mfeOperationsStatus|mfeOperationResults)/(${SEGMENT})$`,
+  "i",
+);
+
+function parseIdOrRoute(path: string): MlResourceId {
+  try {
+    return parseMlResourceId(path);
+  } catch (error) {
+    if (error instanceof ResourceIdError) throw armErrors.noRoute(path);
+    throw error;
+  }
+}
+
+function requireApiVersion(version: string, type: string): void {
+  if (!(SANDBOX_API_VERSIONS as readonly string[]).includes(version)) {
+    throw armErrors.unsupportedApiVersion(version, type.split("/").slice(1).join("/"), SANDBOX_API_VERSIONS);
+  }
+}
+
+function parentIdOf(id: string): string | undefined {
+  const segments = id.split("/");
+  // /subscriptions/s/resourceGroups/g/providers/P/type/name = 9 segments; children add pairs.
+  return segments.length > 9 ? segments.slice(0, -2).join("/") : undefined;
+}
+
+function normalizeLocation(location: string): string {
+  return location.replace(/\s+/g, "").toLowerCase();
+}
+
+function newEtag(): string {
+  return `"${randomBytes(8).toString("hex")}"`;
+}
+
+function stampModified(resource: ArmResource, principalId: string): void {
+  const systemData = isJsonObject(resource.systemData) ? resource.systemData : {};
+  systemData.lastModifiedAt = new Date().toISOString();
+  systemData.lastModifiedBy = principalId;
+  systemData.lastModifiedByType = "Application";
+  resource.systemData = systemData;
+}
+
+export function setPath(target: JsonObject, path: string, value: JsonValue): void {
+  const keys = path.split(".");
+  let current = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = current[key];
+    if (!isJsonObject(next)) current[key] = {};
+    current = current[key] as JsonObject;
+  }
+  current[keys[keys.length - 1]!] = value;
+}
+
+function deletePath(target: JsonObject, path: string): void {
+  const keys = path.split(".");
+  const parent = readPath(target, keys.slice(0, -1).join("."));
+  if (keys.length === 1) delete target[keys[0]!];
+  else if (isJsonObject(parent)) delete parent[keys[keys.length - 1]!];
+}
+
+/** JSON merge patch (RFC 7396), the semantics of ARM PATCH: objects merge, null deletes, anything else replaces. */
+function mergePatch(target: JsonValue, patch: JsonValue): JsonValue {
+  if (!isJsonObject(patch)) return patch;
+  const result: JsonObject = isJsonObject(target) ? target : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key] ?? null, value);
+  }
+  return result;
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<JsonValue | undefined> {
+  const declared = Number(req.headers["content-length"] ?? "0");
+  if (declared > MAX_BODY_BYTES) throw armErrors.tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw armErrors.tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8")) as JsonValue;
+  } catch {
+    throw armErrors.invalidJson();
+  }
+}
+
+function send(res: ServerResponse, status: number, body: JsonValue | undefined, headers: Record<string, string>): void {
+  const payload = body === undefined ? "" : JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    ...(payload ? { "Content-Type": "application/json; charset=utf-8" } : {}),
+    "Content-Length": Buffer.byteLength(payload),
+  });
+  res.end(payload);
+}
