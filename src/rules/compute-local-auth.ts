@@ -14,7 +14,7 @@ export const computeLocalAuth: Rule = {
   remediationAction: "alert-only",
   references: [
     "https://learn.microsoft.com/azure/machine-learning/how-to-integrate-azure-policy",
-    "Azure Policy: Azure Machine Learning Computes should have local authentication methods disabled",
+    "Azure Policy e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f: Azure Machine Learning Computes should have local authentication methods disabled",
   ],
   evaluate(resource) {
     if (!isManagedCompute(resource)) return NOT_APPLICABLE;

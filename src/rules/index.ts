@@ -1,4 +1,6 @@
 import { kindOfType, type ArmResource, type MlResourceKind } from "../arm/resource.js";
+import { computeInstanceIdleShutdown } from "./compute-instance-idle-shutdown.js";
+import { computeInstanceOutdatedImage } from "./compute-instance-outdated-image.js";
 import { computeLocalAuth } from "./compute-local-auth.js";
 import { computeNodePublicIp } from "./compute-node-public-ip.js";
 import { computePublicSsh } from "./compute-public-ssh.js";
@@ -24,6 +26,8 @@ export const RULES: readonly Rule[] = [
   endpointKeyAuth,
   deploymentPublicEgress,
   registryPublicNetworkAccess,
+  computeInstanceIdleShutdown,
+  computeInstanceOutdatedImage,
 ];
 
 export interface Finding {

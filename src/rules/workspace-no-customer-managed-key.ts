@@ -1,5 +1,5 @@
 import { enumEquals, readPath } from "../arm/resource.js";
-import { describe, fail, PASS, type Rule } from "./rule.js";
+import { describe, fail, NOT_APPLICABLE, PASS, type Rule } from "./rule.js";
 
 const PATH = "properties.encryption.status";
 
@@ -16,9 +16,11 @@ export const workspaceNoCustomerManagedKey: Rule = {
   remediationAction: "alert-only",
   references: [
     "https://learn.microsoft.com/azure/machine-learning/concept-customer-managed-keys",
-    "Azure Policy: Azure Machine Learning workspaces should be encrypted with a customer-managed key",
+    "Azure Policy ba769a63-b8cc-4b2d-abf6-ac33c7204be8: Azure Machine Learning workspaces should be encrypted with a customer-managed key",
   ],
   evaluate(resource) {
+    // A Project's data is encrypted by its hub's key (the built-in policy exempts kind Project likewise).
+    if (enumEquals(resource.kind, "Project")) return NOT_APPLICABLE;
     const value = readPath(resource, PATH);
     if (enumEquals(value, "Enabled")) return PASS;
     return fail(`encryption.status is ${describe(value, "Disabled (Microsoft-managed keys)")}`, { [PATH]: value });

@@ -18,7 +18,7 @@ export const workspaceNoNetworkIsolation: Rule = {
   remediationAction: "alert-only",
   references: [
     "https://learn.microsoft.com/azure/machine-learning/how-to-managed-network",
-    "Azure Policy: Azure Machine Learning workspaces should use private link",
+    "Azure Policy 45e05259-1eb5-4f70-9574-baf73e9d219b: Azure Machine Learning workspaces should use private link",
   ],
   evaluate(resource) {
     const isolationMode = readPath(resource, ISOLATION);

@@ -15,7 +15,7 @@ export const workspacePublicNetworkAccess: Rule = {
   remediationAction: "workspace-disable-public-network-access",
   references: [
     "https://learn.microsoft.com/azure/machine-learning/how-to-configure-private-link",
-    "Azure Policy: Azure Machine Learning Workspaces should disable public network access",
+    "Azure Policy 438c38d2-3772-465a-a9cc-7a6666a275ce: Azure Machine Learning Workspaces should disable public network access",
   ],
   evaluate(resource) {
     // Applies to every workspace kind: Default, Hub, Project, FeatureStore.

@@ -1,0 +1,29 @@
+import { readPath } from "../arm/resource.js";
+import { fail, isManagedCompute, NOT_APPLICABLE, PASS, type Rule } from "./rule.js";
+
+const PATH = "properties.properties.osImageMetadata.isLatestOsImageVersion";
+
+export const computeInstanceOutdatedImage: Rule = {
+  id: "compute-instance-outdated-image",
+  title: "Compute instance runs an outdated OS image",
+  severity: "medium",
+  appliesTo: ["compute"],
+  rationale: "Compute instances are not patched in place; an old image carries known vulnerabilities until it is recreated.",
+  remediation: "Recreate the compute instance to get the latest image (keep data on workspace storage).",
+  remediationAction: "alert-only",
+  references: [
+    "https://learn.microsoft.com/azure/machine-learning/concept-vulnerability-management",
+    "Azure Policy f110a506-2dcb-422e-bcea-d533fc8c35e2: Azure Machine Learning compute instances should be recreated to get the latest software updates",
+  ],
+  evaluate(resource) {
+    if (!isManagedCompute(resource, ["ComputeInstance"])) return NOT_APPLICABLE;
+    const value = readPath(resource, PATH);
+    // Only an explicit false is evidence; absent metadata says nothing about the image.
+    if (value === false || (typeof value === "string" && value.toLowerCase() === "false")) {
+      const current = readPath(resource, "properties.properties.osImageMetadata.currentImageVersion");
+      const latest = readPath(resource, "properties.properties.osImageMetadata.latestImageVersion");
+      return fail(`OS image ${String(current ?? "?")} is not the latest (${String(latest ?? "?")})`, { [PATH]: value });
+    }
+    return PASS;
+  },
+};

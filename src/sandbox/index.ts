@@ -1,0 +1,23 @@
+import { ArmClient } from "../azure/arm-client.js";
+import { ArmSandbox, type ArmSandboxOptions } from "./arm-server.js";
+import { builtInScenarioPath, loadScenario, type Scenario } from "./scenario.js";
+
+export interface RunningSandbox {
+  arm: ArmSandbox;
+  scenario: Scenario;
+  /** Subscriptions the scenario holds, in order of first appearance. */
+  subscriptionIds: string[];
+  /** An ARM client for the bot, over the real SDK pipeline, trusting the sandbox's certificate. */
+  armClient: ArmClient;
+  close(): Promise<void>;
+}
+
+/** Starts the embedded Azure sandbox seeded from a scenario file (the built-in demo estate by default). */
+export async function startSandbox(options: ArmSandboxOptions & { scenarioPath?: string } = {}): Promise<RunningSandbox> {
+  const scenario = await loadScenario(options.scenarioPath ?? builtInScenarioPath("demo"));
+  const arm = await new ArmSandbox(options).start();
+  arm.seed(scenario.resources, { resourceGroups: scenario.resourceGroups });
+  const subscriptionIds = [...new Set(scenario.resources.map((r) => r.id.split("/")[2]!.toLowerCase()))];
+  const armClient = new ArmClient({ endpoint: arm.endpoint, credential: arm.credential(), ca: arm.ca });
+  return { arm, scenario, subscriptionIds, armClient, close: () => arm.close() };
+}
