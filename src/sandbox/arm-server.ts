@@ -467,10 +467,8 @@ export class ArmSandbox {
     const value = all.slice(start, start + this.pageSize);
     const body: JsonObject = { value };
     if (start + this.pageSize < all.length) {
-      const next = new URL(`${this.endpoint}${url.pathname}`);
-      next.searchParams.set("api-version", url.searchParams.get("api-version")!);
-      next.searchParams.set("$skipToken", String(start + this.pageSize));
-      body.nextLink = next.toString();
+      const apiVersion = encodeURIComponent(url.searchParams.get("api-version")!);
+      body.nextLink = `${this.endpoint}${url.pathname}?api-version=${apiVersion}&$skipToken=${start + this.pageSize}`;
     }
     return { status: 200, body, headers: {} };
   }
