@@ -19,6 +19,7 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
 }
 
 function fit(text: string, width: number): string {
+  if (!Number.isFinite(width)) return text;
   if (text.length <= width) return text.padEnd(width);
   return width <= 1 ? text.slice(0, width) : `${text.slice(0, width - 1)}…`;
 }

@@ -59,7 +59,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (options.sandbox) {
         const sandbox = await startSandbox();
         try {
-          const subscriptions = options.subscription ? [options.subscription] : sandbox.subscriptionIds;
+          const subscriptions = options.subscription
+            ? [options.subscription]
+            : sandbox.subscriptionIds.filter((id) => !options.resourceGroup || sandbox.hasResourceGroup(id, options.resourceGroup));
           exitCode = await scanAndPrint(io, sandbox.armClient, subscriptions, options.resourceGroup, options.json);
         } finally {
           await sandbox.close();

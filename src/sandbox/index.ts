@@ -9,6 +9,7 @@ export interface RunningSandbox {
   subscriptionIds: string[];
   /** An ARM client for the bot, over the real SDK pipeline, trusting the sandbox's certificate. */
   armClient: ArmClient;
+  hasResourceGroup(subscriptionId: string, resourceGroup: string): boolean;
   close(): Promise<void>;
 }
 
@@ -19,5 +20,17 @@ export async function startSandbox(options: ArmSandboxOptions & { scenarioPath?:
   arm.seed(scenario.resources, { resourceGroups: scenario.resourceGroups });
   const subscriptionIds = [...new Set(scenario.resources.map((r) => r.id.split("/")[2]!.toLowerCase()))];
   const armClient = new ArmClient({ endpoint: arm.endpoint, credential: arm.credential(), ca: arm.ca });
-  return { arm, scenario, subscriptionIds, armClient, close: () => arm.close() };
+  const groups = new Set(
+    [...scenario.resources.map((r) => r.id.split("/").slice(2, 5)), ...scenario.resourceGroups.map((g) => [g.subscriptionId, "", g.name])].map(
+      ([subscription, , group]) => `${subscription}/${group}`.toLowerCase(),
+    ),
+  );
+  return {
+    arm,
+    scenario,
+    subscriptionIds,
+    armClient,
+    hasResourceGroup: (subscriptionId, resourceGroup) => groups.has(`${subscriptionId}/${resourceGroup}`.toLowerCase()),
+    close: () => arm.close(),
+  };
 }
