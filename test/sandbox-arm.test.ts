@@ -183,14 +183,44 @@ describe("ARM sandbox: writes (mutability and PATCH schemas from the 2025-09-01 
     expect(tagged.tags).toMatchObject({ owner: "ml-platform" });
   });
 
-  it("PATCH answers 202 with Azure-AsyncOperation and Location; the operation status reaches Succeeded", async () => {
-    const accepted = await t.raw("PATCH", `${WS_ID}?${API}`, { body: { tags: { a: "b" } } });
+  it("initial LRO responses carry the status and headers the spec declares per operation", async () => {
+    // Workspaces_Update: 202 with Location; the Location URL answers 202 until done, then 200 with the workspace.
+    const workspace = await t.raw("PATCH", `${WS_ID}?${API}`, { body: { tags: { a: "b" } } });
+    expect(workspace.status).toBe(202);
+    expect(String(workspace.headers.location)).toContain("/mfeOperationResults/");
+    expect(workspace.headers["azure-asyncoperation"]).toBeUndefined();
+    const location = new URL(String(workspace.headers.location));
+    const done = await t.raw("GET", location.pathname + location.search);
+    expect([done.status, done.body.id]).toEqual([200, WS_ID]);
+    // Compute_Update: 200 with Azure-AsyncOperation; the status resource reaches Succeeded.
+    const compute = await t.raw("PATCH", `${CLUSTER_ID}?${API}`, { body: { properties: { properties: { scaleSettings: { maxNodeCount: 2 } } } } });
+    expect(compute.status).toBe(200);
+    const status = new URL(String(compute.headers["azure-asyncoperation"]));
+    expect((await t.raw("GET", status.pathname + status.search)).body.status).toBe("Succeeded");
+    // OnlineEndpoints_Update: 202 with Location and x-ms-async-operation-timeout.
+    const endpoint = await t.raw("PATCH", `${ENDPOINT_ID}?${API}`, { body: { tags: { x: "y" } } });
+    expect(endpoint.status).toBe(202);
+    expect(endpoint.headers["x-ms-async-operation-timeout"]).toBeDefined();
+    // Registries_Update is not long-running: 200 with the registry.
+    const registry = await t.raw("PATCH", `${REGISTRY_ID}?${API}`, { body: { tags: { z: "1" } } });
+    expect([registry.status, registry.body.tags.z]).toEqual([200, "1"]);
+  });
+
+  it("publishes ResourceWriteSuccess with the caller's claims when a write completes, polled or not", async () => {
+    const events: any[] = [];
+    t.sandbox.onEvent((event) => events.push(event));
+    const caller = { objectId: "11111111-2222-3333-4444-555555555555", appId: "99999999-8888-7777-6666-555555555555", name: "ci-pipeline", type: "ServicePrincipal" as const };
+    const token = (await t.sandbox.credential(caller).getToken("https://management.azure.com/.default"))!.token;
+    const accepted = await t.raw("PATCH", `${WS_ID}?${API}`, { token, body: { tags: { by: "pipeline" } } });
     expect(accepted.status).toBe(202);
-    const status = String(accepted.headers["azure-asyncoperation"]);
-    expect(status).toContain("/mfeOperationsStatus/");
-    expect(String(accepted.headers.location)).toContain("/mfeOperationResults/");
-    const polled = await t.raw("GET", new URL(status).pathname + new URL(status).search);
-    expect(polled.body.status).toBe("Succeeded");
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // nobody polls: the operation completes on its own
+    const event = events.find((e) => e.subject === WS_ID);
+    expect(event).toMatchObject({
+      eventType: "Microsoft.Resources.ResourceWriteSuccess",
+      topic: `/subscriptions/${SUB}`,
+      data: { operationName: "Microsoft.MachineLearningServices/workspaces/write", resourceUri: WS_ID, status: "Succeeded", claims: { appid: caller.appId } },
+    });
+    expect(event.data.claims["http://schemas.microsoft.com/identity/claims/objectidentifier"]).toBe(caller.objectId);
   });
 
   it("compute instance stop/start through the SDK's LRO poller", async () => {

@@ -18,11 +18,17 @@ import {
 import { armErrors, ArmSandboxError } from "./arm-errors.js";
 import { TYPE_BEHAVIOUR } from "./arm-types.js";
 import { createLocalhostCertificate } from "./cert.js";
+import { resourceEvent, type ResourceEventType, type SandboxPrincipal } from "./events.js";
 import { FaultInjector } from "./faults.js";
 
 /** api-versions the sandbox answers; 2022-10-01 is what @azure/arm-machinelearning 2.1.1 sends. */
 export const SANDBOX_API_VERSIONS = ["2022-10-01", "2023-04-01", "2024-04-01", "2024-10-01", "2025-06-01", "2025-09-01"] as const;
-export const SANDBOX_PRINCIPAL_ID = "00000000-0000-0000-0000-00000000a11e";
+/** The principal the sandbox attributes seeded resources and anonymous credentials to. */
+export const SANDBOX_OPERATOR: SandboxPrincipal = {
+  objectId: "00000000-0000-0000-0000-00000000a11e",
+  name: "sandbox-operator@contoso.example",
+  type: "User",
+};
 const MAX_BODY_BYTES = 4 * 1024 * 1024; // ARM rejects request bodies over 4 MB.
 
 export interface ArmSandboxOptions {
@@ -30,8 +36,13 @@ export interface ArmSandboxOptions {
   pageSize?: number;
   /** Status polls a long-running operation needs before it completes. */
   pollsToComplete?: number;
-  /** Retry-After the sandbox sends on LRO responses; 0 keeps tests fast. */
+  /**
+   * Retry-After the sandbox sends on LRO responses. Azure sends 10 or more; 0 (the default) keeps tests and the
+   * demo fast, and clients must cope with either.
+   */
   lroRetryAfterSeconds?: number;
+  /** Operations complete on their own after this long if nobody polls them (default 1000 ms). */
+  operationDurationMs?: number;
 }
 
 export interface RequestRecord {
@@ -69,10 +80,12 @@ export class ArmSandbox {
   private readonly resourceGroups = new Set<string>();
   private readonly subscriptions = new Set<string>();
   private readonly operations = new Map<string, Operation>();
-  private readonly tokens = new Map<string, string>();
+  private readonly tokens = new Map<string, SandboxPrincipal>();
+  private readonly eventListeners: Array<(event: JsonObject) => void> = [];
   private readonly pageSize: number;
   private readonly pollsToComplete: number;
   private readonly lroRetryAfterSeconds: number;
+  private readonly operationDurationMs: number;
   private server?: Server;
   endpoint = "";
   ca = "";
@@ -81,6 +94,7 @@ export class ArmSandbox {
     this.pageSize = options.pageSize ?? 100;
     this.pollsToComplete = options.pollsToComplete ?? 1;
     this.lroRetryAfterSeconds = options.lroRetryAfterSeconds ?? 0;
+    this.operationDurationMs = options.operationDurationMs ?? 1000;
   }
 
   async start(port = 0): Promise<this> {
@@ -104,9 +118,9 @@ export class ArmSandbox {
   }
 
   /** A credential whose tokens the sandbox accepts, attributed to the given principal. */
-  credential(principalId = SANDBOX_PRINCIPAL_ID): TokenCredential {
+  credential(principal: SandboxPrincipal = SANDBOX_OPERATOR): TokenCredential {
     const token = `sandbox.${randomBytes(16).toString("hex")}`;
-    this.tokens.set(token, principalId);
+    this.tokens.set(token, principal);
     return {
       getToken: async (): Promise<AccessToken> => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }),
     };
@@ -118,7 +132,7 @@ export class ArmSandbox {
     for (const input of resources) {
       const id = parseMlResourceId(input.id);
       this.addResourceGroup(id.subscriptionId, id.resourceGroup);
-      const resource = this.materialize(id, structuredClone(input), undefined, SANDBOX_PRINCIPAL_ID);
+      const resource = this.materialize(id, structuredClone(input), undefined, SANDBOX_OPERATOR.objectId);
       setPath(resource, "properties.provisioningState", "Succeeded");
       this.store.set(id.id.toLowerCase(), { resource, etag: newEtag() });
     }
@@ -132,6 +146,11 @@ export class ArmSandbox {
 
   resources(): ArmResource[] {
     return [...this.store.values()].map((s) => structuredClone(s.resource));
+  }
+
+  /** Subscribes to the subscription system-topic events ARM would publish for completed writes and actions. */
+  onEvent(listener: (event: JsonObject) => void): void {
+    this.eventListeners.push(listener);
   }
 
   writeRequests(): RequestRecord[] {
@@ -158,13 +177,13 @@ export class ArmSandbox {
       }
       if (fault?.kind === "throttle") throw armErrors.throttled(fault.retryAfterSeconds ?? 1);
       if (fault?.kind === "server-error") throw armErrors.serverError(fault.statusCode ?? 500);
-      const principalId = this.authenticate(req);
-      record.principalId = principalId;
+      const caller = this.authenticate(req);
+      record.principalId = caller.objectId;
       const apiVersion = url.searchParams.get("api-version");
       if (!apiVersion) throw armErrors.missingApiVersion();
       const body = await readJsonBody(req);
       const ifMatch = typeof req.headers["if-match"] === "string" ? req.headers["if-match"] : undefined;
-      const reply = this.route({ method, url, apiVersion, body, principalId, ifMatch, lroFailure: fault?.kind === "lro-failure" });
+      const reply = this.route({ method, url, apiVersion, body, caller, ifMatch, lroFailure: fault?.kind === "lro-failure" });
       record.status = reply.status;
       send(res, reply.status, reply.body, { "x-ms-request-id": randomUUID(), ...reply.headers });
     } catch (error) {
@@ -174,16 +193,16 @@ export class ArmSandbox {
     }
   }
 
-  private authenticate(req: IncomingMessage): string {
+  private authenticate(req: IncomingMessage): SandboxPrincipal {
     const header = req.headers.authorization;
     if (!header) throw armErrors.missingAuthorization();
     const match = /^Bearer (\S+)$/.exec(header);
-    const principalId = match ? this.tokens.get(match[1]!) : undefined;
-    if (!principalId) throw armErrors.invalidToken();
-    return principalId;
+    const principal = match ? this.tokens.get(match[1]!) : undefined;
+    if (!principal) throw armErrors.invalidToken();
+    return principal;
   }
 
-  private route({ method, url, apiVersion, body, principalId, ifMatch, lroFailure }: RouteInput): Reply {
+  private route({ method, url, apiVersion, body, caller, ifMatch, lroFailure }: RouteInput): Reply {
     const path = url.pathname.replace(/\/+$/, "");
     const operation = OPERATION_PATH.exec(path);
     if (operation) return this.pollOperation(method, operation[2]!.toLowerCase(), operation[3]!);
@@ -199,17 +218,17 @@ export class ArmSandbox {
     this.requireScope(id);
     if (action) {
       if (method !== "POST") throw armErrors.methodNotAllowed(method);
-      return this.computeAction(id, action[2]!.toLowerCase() as ComputeAction, principalId, lroFailure);
+      return this.computeAction(id, action[2]!.toLowerCase() as ComputeAction, caller, lroFailure);
     }
     switch (method) {
       case "GET":
         return this.get(id);
       case "PUT":
-        return this.put(id, body, principalId, lroFailure, ifMatch);
+        return this.put(id, body, caller, lroFailure, ifMatch);
       case "PATCH":
-        return this.patch(id, body, principalId, lroFailure);
+        return this.patch(id, body, caller, lroFailure);
       case "DELETE":
-        return this.delete(id, lroFailure);
+        return this.delete(id, caller, lroFailure);
       default:
         throw armErrors.methodNotAllowed(method);
     }
@@ -240,7 +259,7 @@ export class ArmSandbox {
     return stored;
   }
 
-  private put(id: MlResourceId, body: JsonValue | undefined, principalId: string, lroFailure: boolean, ifMatch: string | undefined): Reply {
+  private put(id: MlResourceId, body: JsonValue | undefined, caller: SandboxPrincipal, lroFailure: boolean, ifMatch: string | undefined): Reply {
     if (!isJsonObject(body)) throw armErrors.invalidJson();
     const key = id.id.toLowerCase();
     const existing = this.store.get(key);
@@ -262,59 +281,65 @@ export class ArmSandbox {
         }
       }
     }
-    const next = this.materialize(id, structuredClone(body), existing?.resource, principalId);
-    const creating = !existing;
-    const previous = existing ? structuredClone(existing.resource) : undefined;
-    const pending = structuredClone(next);
-    setPath(pending, "properties.provisioningState", creating ? "Creating" : "Updating");
-    this.store.set(key, { resource: pending, etag: newEtag() });
-    const operation = this.startOperation(id, "PUT", key, lroFailure, () => {
-      setPath(next, "properties.provisioningState", "Succeeded");
-      this.store.set(key, { resource: next, etag: newEtag() });
-    }, () => {
-      const restored = previous ?? pending;
-      setPath(restored, "properties.provisioningState", "Failed");
-      this.store.set(key, { resource: restored, etag: newEtag() });
-    });
-    const stored = this.store.get(key)!;
-    return {
-      status: creating ? 201 : 200,
-      body: stored.resource,
-      headers: { ETag: stored.etag, ...this.operationHeaders(operation, false) },
-    };
+    const next = this.materialize(id, structuredClone(body), existing?.resource, caller.objectId);
+    const shape = LRO_SHAPES[id.kind][existing ? "update" : "create"];
+    return this.write(id, "PUT", caller, lroFailure, next, shape, existing ? "Updating" : "Creating");
   }
 
-  private patch(id: MlResourceId, body: JsonValue | undefined, principalId: string, lroFailure: boolean): Reply {
+  private patch(id: MlResourceId, body: JsonValue | undefined, caller: SandboxPrincipal, lroFailure: boolean): Reply {
     if (!isJsonObject(body)) throw armErrors.invalidJson();
     const stored = this.requireResource(id);
     const refusal = TYPE_BEHAVIOUR[id.kind].checkPatch(body, stored.resource);
     if (refusal) throw armErrors.userError(refusal, "BadArgument");
-    const key = id.id.toLowerCase();
     const merged = mergePatch(structuredClone(stored.resource), body) as JsonObject;
-    const next = this.materialize(id, merged, stored.resource, principalId);
-    const operation = this.startOperation(id, "PATCH", key, lroFailure, () => {
-      setPath(next, "properties.provisioningState", "Succeeded");
-      this.store.set(key, { resource: next, etag: newEtag() });
-    }, () => {
-      const current = this.store.get(key);
-      if (current) setPath(current.resource, "properties.provisioningState", "Failed");
-    });
-    setPath(stored.resource, "properties.provisioningState", "Updating");
-    return { status: 202, body: undefined, headers: this.operationHeaders(operation, true) };
+    const next = this.materialize(id, merged, stored.resource, caller.objectId);
+    return this.write(id, "PATCH", caller, lroFailure, next, LRO_SHAPES[id.kind].patch, "Updating");
   }
 
-  private delete(id: MlResourceId, lroFailure: boolean): Reply {
+  /**
+   * Stores the desired state at once with a transitional provisioningState (what GET shows while ARM works), then
+   * completes the operation: Succeeded and a ResourceWriteSuccess event, or, on an injected failure, the previous
+   * state with provisioningState Failed.
+   */
+  private write(id: MlResourceId, method: "PUT" | "PATCH", caller: SandboxPrincipal, lroFailure: boolean, next: ArmResource, shape: LroShape, during: string): Reply {
     const key = id.id.toLowerCase();
-    if (!this.store.has(key)) return { status: 204, body: undefined, headers: {} };
+    const previous = this.store.get(key);
+    const pending = structuredClone(next);
+    setPath(pending, "properties.provisioningState", shape.sync ? "Succeeded" : during);
+    this.store.set(key, { resource: pending, etag: newEtag() });
+    const succeed = (): void => {
+      const current = this.store.get(key);
+      if (!current) return;
+      setPath(current.resource, "properties.provisioningState", "Succeeded");
+      current.etag = newEtag();
+      this.emit("Microsoft.Resources.ResourceWriteSuccess", id, `${ML_RESOURCE_TYPES[id.kind]}/write`, caller, method);
+    };
+    if (shape.sync) {
+      succeed();
+      const stored = this.store.get(key)!;
+      return { status: 200, body: stored.resource, headers: { ETag: stored.etag } };
+    }
+    const operation = this.startOperation(id, method, key, lroFailure, succeed, () => {
+      const restored = previous ? structuredClone(previous.resource) : pending;
+      setPath(restored, "properties.provisioningState", "Failed");
+      this.store.set(key, { resource: restored, etag: newEtag() });
+    });
+    return this.accepted(operation, shape);
+  }
+
+  private delete(id: MlResourceId, caller: SandboxPrincipal, lroFailure: boolean): Reply {
+    const key = id.id.toLowerCase();
+    const stored = this.store.get(key);
+    if (!stored) return { status: 204, body: undefined, headers: {} };
+    setPath(stored.resource, "properties.provisioningState", "Deleting");
     const operation = this.startOperation(id, "DELETE", key, lroFailure, () => {
       for (const other of [...this.store.keys()]) if (other === key || other.startsWith(`${key}/`)) this.store.delete(other);
-    }, () => undefined);
-    const stored = this.store.get(key)!;
-    setPath(stored.resource, "properties.provisioningState", "Deleting");
-    return { status: 202, body: undefined, headers: this.operationHeaders(operation, true) };
+      this.emit("Microsoft.Resources.ResourceDeleteSuccess", id, `${ML_RESOURCE_TYPES[id.kind]}/delete`, caller, "DELETE");
+    }, () => setPath(stored.resource, "properties.provisioningState", "Failed"));
+    return this.accepted(operation, LRO_SHAPES[id.kind].delete);
   }
 
-  private computeAction(id: MlResourceId, action: ComputeAction, principalId: string, lroFailure: boolean): Reply {
+  private computeAction(id: MlResourceId, action: ComputeAction, caller: SandboxPrincipal, lroFailure: boolean): Reply {
     if (id.kind !== "compute") throw armErrors.noRoute(id.id);
     const stored = this.requireResource(id);
     const type = readPath(stored.resource, "properties.computeType");
@@ -340,22 +365,28 @@ export class ArmSandbox {
         operationStatus: "Succeeded",
         operationTrigger: "User",
       });
-      stampModified(current.resource, principalId);
+      stampModified(current.resource, caller.objectId);
       current.etag = newEtag();
+      this.emit("Microsoft.Resources.ResourceActionSuccess", id, `${ML_RESOURCE_TYPES[id.kind]}/${action}/action`, caller, "POST");
     }, () => {
       const current = this.store.get(key);
       if (current) setPath(current.resource, "properties.properties.state", before ?? "Unknown");
     });
-    return { status: 202, body: undefined, headers: this.operationHeaders(operation, true) };
+    return this.accepted(operation, ACTION_SHAPE);
+  }
+
+  private emit(eventType: ResourceEventType, id: MlResourceId, operationName: string, caller: SandboxPrincipal, method: string): void {
+    if (this.eventListeners.length === 0) return;
+    const event = resourceEvent({ eventType, resourceUri: id.id, operationName, principal: caller, method, url: `https://management.azure.com${id.id}` });
+    for (const listener of this.eventListeners) listener(event);
   }
 
   private startOperation(id: MlResourceId, method: Operation["method"], resourceKey: string, willFail: boolean, complete: () => void, fail: () => void): Operation {
     const stored = this.store.get(resourceKey);
     const storedLocation = stored?.resource.location;
-    const location = normalizeLocation(typeof storedLocation === "string" ? storedLocation : "eastus");
     const operation: Operation = {
       id: randomUUID(),
-      location,
+      location: normalizeLocation(typeof storedLocation === "string" ? storedLocation : "eastus"),
       subscriptionId: id.subscriptionId,
       method,
       resourceKey,
@@ -367,37 +398,42 @@ export class ArmSandbox {
       fail,
     };
     this.operations.set(operation.id, operation);
+    // Operations also finish on their own, as in Azure, whether or not anyone polls.
+    setTimeout(() => this.finish(operation), this.operationDurationMs).unref();
     return operation;
   }
 
-  private operationHeaders(operation: Operation, withLocation: boolean): Record<string, string> {
+  private finish(operation: Operation): void {
+    if (operation.status !== "InProgress") return;
+    operation.endTime = new Date().toISOString();
+    if (operation.willFail) {
+      operation.status = "Failed";
+      operation.fail();
+    } else {
+      operation.status = "Succeeded";
+      operation.complete();
+    }
+  }
+
+  /** The initial response of a long-running operation, with the status code and headers the spec declares for it. */
+  private accepted(operation: Operation, shape: LroShape): Reply {
     const base = `${this.endpoint}/subscriptions/${operation.subscriptionId}/providers/${ML_PROVIDER}/locations/${operation.location}`;
     const query = `?api-version=2025-09-01`;
-    const headers: Record<string, string> = {
-      "Azure-AsyncOperation": `${base}/mfeOperationsStatus/${operation.id}${query}`,
-      "Retry-After": String(this.lroRetryAfterSeconds),
-    };
-    if (withLocation) headers.Location = `${base}/mfeOperationResults/${operation.id}${query}`;
-    return headers;
+    const headers: Record<string, string> = { "Retry-After": String(this.lroRetryAfterSeconds) };
+    if (shape.asyncOperation) headers["Azure-AsyncOperation"] = `${base}/mfeOperationsStatus/${operation.id}${query}`;
+    if (shape.location) headers.Location = `${base}/mfeOperationResults/${operation.id}${query}`;
+    if (shape.timeout) headers["x-ms-async-operation-timeout"] = "PT1H";
+    const stored = this.store.get(operation.resourceKey);
+    if (shape.status === 202 || !stored) return { status: shape.status, body: undefined, headers };
+    return { status: shape.status, body: stored.resource, headers: { ...headers, ETag: stored.etag } };
   }
 
   private pollOperation(method: string, kind: string, operationId: string): Reply {
     if (method !== "GET") throw armErrors.methodNotAllowed(method);
     const operation = this.operations.get(operationId);
     if (!operation) throw new ArmSandboxError(404, "NotFound", `Operation '${operationId.slice(0, 64)}' was not found.`);
-    if (operation.status === "InProgress") {
-      operation.polls += 1;
-      if (operation.polls >= this.pollsToComplete) {
-        operation.endTime = new Date().toISOString();
-        if (operation.willFail) {
-          operation.status = "Failed";
-          operation.fail();
-        } else {
-          operation.status = "Succeeded";
-          operation.complete();
-        }
-      }
-    }
+    operation.polls += 1;
+    if (operation.polls >= this.pollsToComplete) this.finish(operation);
     const retry = { "Retry-After": String(this.lroRetryAfterSeconds) };
     if (kind === "mfeoperationsstatus") {
       const body: JsonObject = {
@@ -418,7 +454,7 @@ export class ArmSandbox {
       throw new ArmSandboxError(409, "OperationFailed", "The operation failed in the sandbox (injected lro-failure fault).");
     }
     const stored = this.store.get(operation.resourceKey);
-    if (operation.method === "PATCH" && stored) return { status: 200, body: stored.resource, headers: { ETag: stored.etag } };
+    if ((operation.method === "PATCH" || operation.method === "PUT") && stored) return { status: 200, body: stored.resource, headers: { ETag: stored.etag } };
     return { status: 204, body: undefined, headers: {} };
   }
 
@@ -501,12 +537,59 @@ export class ArmSandbox {
 
 type ComputeAction = "start" | "stop" | "restart";
 
+interface LroShape {
+  status: 200 | 201 | 202;
+  sync?: boolean;
+  asyncOperation?: boolean;
+  location?: boolean;
+  timeout?: boolean;
+}
+
+/** Initial responses per operation, as the 2025-09-01 spec and its examples declare them (docs/arm-spec-notes.md §7). */
+const LRO_SHAPES: Record<MlResourceKind, { create: LroShape; update: LroShape; patch: LroShape; delete: LroShape }> = {
+  workspace: {
+    create: { status: 202, location: true },
+    update: { status: 202, location: true },
+    patch: { status: 202, location: true },
+    delete: { status: 202, location: true },
+  },
+  compute: {
+    create: { status: 201, asyncOperation: true },
+    update: { status: 200, asyncOperation: true },
+    // Compute_Update declares only 200; its example carries Azure-AsyncOperation.
+    patch: { status: 200, asyncOperation: true },
+    delete: { status: 202, asyncOperation: true, location: true },
+  },
+  onlineEndpoint: {
+    create: { status: 201, asyncOperation: true, timeout: true },
+    update: { status: 200, asyncOperation: true, timeout: true },
+    patch: { status: 202, location: true, timeout: true },
+    delete: { status: 202, location: true, timeout: true },
+  },
+  onlineDeployment: {
+    create: { status: 201, asyncOperation: true, timeout: true },
+    update: { status: 200, asyncOperation: true, timeout: true },
+    patch: { status: 202, location: true, timeout: true },
+    delete: { status: 202, location: true, timeout: true },
+  },
+  registry: {
+    create: { status: 201, asyncOperation: true },
+    update: { status: 200, asyncOperation: true },
+    // Registries_Update is not long-running.
+    patch: { status: 200, sync: true },
+    delete: { status: 202, location: true, timeout: true },
+  },
+};
+
+// Compute start/stop/restart: 202; the stop and restart examples carry Azure-AsyncOperation, start's Location.
+const ACTION_SHAPE: LroShape = { status: 202, asyncOperation: true, location: true };
+
 interface RouteInput {
   method: string;
   url: URL;
   apiVersion: string;
   body: JsonValue | undefined;
-  principalId: string;
+  caller: SandboxPrincipal;
   ifMatch: string | undefined;
   lroFailure: boolean;
 }
