@@ -1,5 +1,6 @@
 import { ML_PROVIDER, kindOfType, type ArmResource, type MlResourceKind } from "./arm/resource.js";
-import { ArmError, type ArmClient } from "./azure/arm-client.js";
+import type { ArmClient } from "./azure/arm-client.js";
+import { describeError } from "./errors.js";
 import { mapLimit } from "./concurrency.js";
 import { evaluateResource, type Finding } from "./rules/index.js";
 
@@ -78,8 +79,3 @@ export async function scanViaArm(arm: ArmClient, scope: ScanScope, onProgress?: 
   return result;
 }
 
-export function describeError(error: unknown): string {
-  if (error instanceof ArmError) return error.message;
-  if (error instanceof Error) return `${error.name}: ${error.message.split("\n")[0]}`;
-  return "unknown error";
-}

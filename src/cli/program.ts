@@ -5,7 +5,8 @@ import { ConfigError, loadConfig } from "../config.js";
 import { InputError, readResourceFile } from "../inputs.js";
 import { evaluateResource, type Finding } from "../rules/index.js";
 import { startSandbox } from "../sandbox/index.js";
-import { describeError, scanViaArm, type ScanResult } from "../scan.js";
+import { describeError } from "../errors.js";
+import { scanViaArm, type ScanResult } from "../scan.js";
 import { countsLine, findingsTable, severitySummary } from "./format.js";
 import { scanProgressReporter, type Output } from "./progress.js";
 

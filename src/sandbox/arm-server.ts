@@ -132,7 +132,8 @@ export class ArmSandbox {
     for (const input of resources) {
       const id = parseMlResourceId(input.id);
       this.addResourceGroup(id.subscriptionId, id.resourceGroup);
-      const resource = this.materialize(id, structuredClone(input), undefined, SANDBOX_OPERATOR.objectId);
+      // Seeds are the service's own state: read-only properties (private endpoint connections...) are kept.
+      const resource = this.materialize(id, structuredClone(input), undefined, SANDBOX_OPERATOR.objectId, { keepReadOnly: true });
       setPath(resource, "properties.provisioningState", "Succeeded");
       this.store.set(id.id.toLowerCase(), { resource, etag: newEtag() });
     }
@@ -510,9 +511,9 @@ export class ArmSandbox {
   }
 
   /** Fills what the service owns: id, name, type, systemData, read-only properties kept from before. */
-  private materialize(id: MlResourceId, body: JsonObject, existing: ArmResource | undefined, principalId: string): ArmResource {
+  private materialize(id: MlResourceId, body: JsonObject, existing: ArmResource | undefined, principalId: string, options: { keepReadOnly?: boolean } = {}): ArmResource {
     const behaviour = TYPE_BEHAVIOUR[id.kind];
-    for (const path of behaviour.readOnly) {
+    for (const path of options.keepReadOnly ? [] : behaviour.readOnly) {
       const kept = existing ? readPath(existing, path) : undefined;
       if (kept === undefined) deletePath(body, path);
       else setPath(body, path, structuredClone(kept));

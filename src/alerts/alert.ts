@@ -1,0 +1,31 @@
+import type { Severity } from "../rules/rule.js";
+import type { Actor } from "../state/audit.js";
+
+export type AlertOutcome = "remediated" | "dry-run" | "needs-action" | "failed";
+
+/** One thing a person should know: a finding and what amlguard did about it, or a failure to act. */
+export interface Alert {
+  severity: Severity;
+  outcome: AlertOutcome;
+  resourceId: string;
+  ruleId?: string;
+  title: string;
+  rationale?: string;
+  /** The rule's evidence, one line. */
+  evidence?: string;
+  /** What amlguard did, or would have done in dry-run. */
+  actionTaken?: string;
+  /** How a person reverses what amlguard did. */
+  undo?: string;
+  /** What a person must still do. */
+  nextStep?: string;
+  actor?: Actor;
+  eventId?: string;
+  correlationId?: string;
+  at: string;
+}
+
+/** Where alerts go. Channels (Teams, email) and the outbox implement it; the pipeline knows only this. */
+export interface AlertSink {
+  send(alert: Alert): Promise<void>;
+}

@@ -1,0 +1,74 @@
+import { parseMlResourceId, ResourceIdError, type MlResourceId } from "../arm/ids.js";
+import { ML_RESOURCE_TYPES, type MlResourceKind } from "../arm/resource.js";
+import type { Actor } from "../state/audit.js";
+import type { ResourceEvent } from "./parse.js";
+
+/**
+ * The ARM operations amlguard reacts to, with the resource kind each one writes. The Event Grid subscription's
+ * advanced filter (infra/) lists exactly these; a test keeps the two in step.
+ */
+export const HANDLED_OPERATIONS: ReadonlyMap<string, MlResourceKind> = new Map([
+  [`${ML_RESOURCE_TYPES.workspace}/write`, "workspace"],
+  [`${ML_RESOURCE_TYPES.compute}/write`, "compute"],
+  // A started compute instance is back in service: re-check it (ResourceActionSuccess).
+  [`${ML_RESOURCE_TYPES.compute}/start/action`, "compute"],
+  [`${ML_RESOURCE_TYPES.onlineEndpoint}/write`, "onlineEndpoint"],
+  [`${ML_RESOURCE_TYPES.onlineDeployment}/write`, "onlineDeployment"],
+  [`${ML_RESOURCE_TYPES.registry}/write`, "registry"],
+]);
+
+const byLowerName = new Map([...HANDLED_OPERATIONS].map(([name, kind]) => [name.toLowerCase(), kind]));
+
+export type Triage = { verdict: "ignore"; reason: string } | { verdict: "evaluate"; target: MlResourceId; actor: Actor };
+
+/** Decides, without any network call, whether an event concerns a resource amlguard evaluates, and which one. */
+export function triage(event: ResourceEvent): Triage {
+  if (!event.handled) return { verdict: "ignore", reason: `event type ${event.eventType} is not handled` };
+  if (event.data.status.toLowerCase() !== "succeeded") return { verdict: "ignore", reason: `operation status is ${event.data.status}` };
+  const kind = byLowerName.get(event.data.operationName.toLowerCase());
+  if (!kind) return { verdict: "ignore", reason: `operation ${event.data.operationName} is not one amlguard evaluates` };
+  let target: MlResourceId;
+  try {
+    target = parseMlResourceId(event.data.resourceUri);
+  } catch (error) {
+    if (error instanceof ResourceIdError) return { verdict: "ignore", reason: `resourceUri is not a supported resource id: ${error.message}` };
+    throw error;
+  }
+  // A forged or inconsistent event (say, a workspace write naming a compute) is not acted on.
+  if (target.kind !== kind) return { verdict: "ignore", reason: `resourceUri is a ${target.kind}, operation writes a ${kind}` };
+  return { verdict: "evaluate", target, actor: actorOf(event) };
+}
+
+const OBJECT_ID = "http://schemas.microsoft.com/identity/claims/objectidentifier";
+const UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
+
+/** Who made the write: claims first (object id, app id, name), authorization evidence as a fallback. */
+export function actorOf(event: ResourceEvent): Actor {
+  const { claims, evidence } = event.data;
+  const objectId = claims[OBJECT_ID] ?? claims.oid ?? evidence.principalId;
+  const appId = claims.appid ?? claims.azp;
+  const name = claims.name ?? claims[UPN] ?? claims.upn;
+  return {
+    ...(objectId ? { objectId } : {}),
+    ...(appId ? { appId } : {}),
+    ...(name ? { name } : {}),
+    ...(evidence.principalType ? { principalType: evidence.principalType } : {}),
+  };
+}
+
+export interface SelfIdentity {
+  objectId?: string;
+  clientId?: string;
+}
+
+/** Loop guard: was this write made by amlguard's own identity? Ids compare without dashes or case. */
+export function isOwnWrite(event: ResourceEvent, self: SelfIdentity): boolean {
+  const norm = (id: string | undefined): string | undefined => id?.replace(/-/g, "").toLowerCase() || undefined;
+  const mine = new Set([norm(self.objectId), norm(self.clientId)].filter((id): id is string => id !== undefined));
+  if (mine.size === 0) return false;
+  const { claims, evidence } = event.data;
+  return [claims[OBJECT_ID], claims.oid, claims.appid, claims.azp, evidence.principalId].some((id) => {
+    const n = norm(id);
+    return n !== undefined && mine.has(n);
+  });
+}

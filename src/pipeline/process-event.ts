@@ -1,0 +1,95 @@
+import { ArmError } from "../azure/arm-client.js";
+import { EventError, parseEvent } from "../events/parse.js";
+import { isOwnWrite, triage } from "../events/triage.js";
+import { describeError } from "../errors.js";
+import type { EventLedger } from "../state/ledger.js";
+import { assessAndAct, auditEntry, newCorrelationId, type ActContext, type Outcome, type PipelineDeps } from "./assess.js";
+
+export interface EventDeps extends PipelineDeps {
+  ledger: EventLedger;
+}
+
+export interface EventResult {
+  eventId?: string;
+  outcomes: Outcome[];
+}
+
+/** Raised so that Event Grid redelivers: the message is safe to log (no tokens, no URLs with signatures). */
+export class RetryableEventError extends Error {
+  override name = "RetryableEventError";
+}
+
+/**
+ * One Event Grid delivery, end to end: parse, triage (no network), claim (exactly one delivery acts), read once,
+ * evaluate, act, audit. Malformed or irrelevant events are answered, audited and acknowledged; transient failures
+ * throw so Event Grid retries, until the last attempt, which alerts instead.
+ */
+export async function processEvent(raw: unknown, deps: EventDeps, trigger = "event-grid"): Promise<EventResult> {
+  const base: ActContext = { trigger, correlationId: newCorrelationId() };
+  const finish = async (ctx: ActContext, resourceId: string | undefined, outcome: Outcome): Promise<EventResult> => {
+    await deps.audit.record(auditEntry(ctx, resourceId, outcome));
+    return { ...(ctx.eventId ? { eventId: ctx.eventId } : {}), outcomes: [outcome] };
+  };
+
+  let event;
+  try {
+    event = await parseEvent(raw);
+  } catch (error) {
+    if (!(error instanceof EventError)) throw error;
+    deps.log.warn("rejected a malformed event", { reason: error.message });
+    return finish(base, undefined, { decision: "rejected", message: error.message });
+  }
+  const ctx: ActContext = {
+    ...base,
+    correlationId: event.data.correlationId ?? base.correlationId,
+    eventId: event.id,
+    eventType: event.eventType,
+    operationName: event.data.operationName,
+  };
+  const verdict = triage(event);
+  if (verdict.verdict === "ignore") return finish(ctx, event.data.resourceUri.slice(0, 1024), { decision: "ignored", message: verdict.reason });
+  const target = verdict.target;
+  const acting: ActContext = { ...ctx, actor: verdict.actor, ownWrite: isOwnWrite(event, deps.settings.self) };
+
+  const claim = await deps.ledger.claim(event.id);
+  if (claim.kind !== "owned") {
+    const message = claim.kind === "done" ? "event already processed (duplicate delivery)" : "a twin delivery of this event is being processed";
+    return finish(acting, target.id, { decision: "duplicate", message });
+  }
+  try {
+    let read;
+    try {
+      read = await deps.arm.get(target.id);
+    } catch (error) {
+      if (error instanceof ArmError && error.statusCode === 404) {
+        await deps.ledger.complete(event.id);
+        return finish(acting, target.id, { decision: "gone", message: "the resource no longer exists" });
+      }
+      throw error;
+    }
+    const outcomes = await assessAndAct(read, target.kind, acting, deps);
+    await deps.ledger.complete(event.id);
+    return { eventId: event.id, outcomes };
+  } catch (error) {
+    const reason = describeError(error);
+    if (claim.attempt >= deps.settings.maxDeliveryAttempts) {
+      await deps.alerts.send({
+        severity: "high",
+        outcome: "failed",
+        resourceId: target.id,
+        title: "amlguard could not remediate",
+        evidence: reason,
+        nextStep: `Event Grid gave up after ${claim.attempt} deliveries; check the resource and run 'amlguard remediate ${target.id}'.`,
+        ...(acting.actor ? { actor: acting.actor } : {}),
+        eventId: event.id,
+        correlationId: acting.correlationId,
+        at: deps.now().toISOString(),
+      });
+      await deps.ledger.complete(event.id);
+      return finish(acting, target.id, { decision: "failed", message: `gave up after ${claim.attempt} deliveries: ${reason}` });
+    }
+    await deps.ledger.release(event.id);
+    deps.log.warn("event processing failed; Event Grid will retry", { eventId: event.id, attempt: claim.attempt, reason });
+    throw new RetryableEventError(`event ${event.id}: ${reason}`);
+  }
+}

@@ -1,0 +1,17 @@
+import type { SelfIdentity } from "../events/triage.js";
+
+export type RuleMode = "remediate" | "alert" | "off";
+
+/** How the pipeline acts: per-rule modes over a default, a global dry-run switch, and its own identity. */
+export interface PipelineSettings {
+  defaultMode: RuleMode;
+  ruleModes: Readonly<Record<string, RuleMode>>;
+  dryRun: boolean;
+  self: SelfIdentity;
+  /** Matches the Event Grid subscription's retry policy: the delivery that reaches it alerts instead of throwing. */
+  maxDeliveryAttempts: number;
+}
+
+export function modeOf(settings: PipelineSettings, ruleId: string): RuleMode {
+  return settings.ruleModes[ruleId] ?? settings.defaultMode;
+}

@@ -1,0 +1,152 @@
+import { randomBytes } from "node:crypto";
+import { odata, type TableClient } from "@azure/data-tables";
+import type { JsonValue } from "../arm/resource.js";
+
+/** Every decision amlguard takes is one of these. */
+export const DECISIONS = [
+  "rejected", // malformed event: nothing read, nothing written
+  "ignored", // not an ML write amlguard evaluates
+  "duplicate", // a delivery of an event already processed, or being processed by a twin
+  "gone", // the resource no longer exists
+  "compliant", // read and evaluated: no finding
+  "own-write", // the write was amlguard's own: verified, never remediated again
+  "off", // the rule's mode is off
+  "exempt", // an amlguard-exempt tag covers the rule
+  "exemption-invalid", // an amlguard-exempt tag was expired or malformed, and was ignored
+  "alerted", // mode alert, or no automatic remediation exists
+  "dry-run", // would have remediated; wrote nothing
+  "remediated", // wrote, read back, post-condition confirmed
+  "failed", // could not remediate or could not confirm
+] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+export interface Actor {
+  objectId?: string;
+  appId?: string;
+  name?: string;
+  principalType?: string;
+}
+
+export interface AuditEntry {
+  decision: Decision;
+  resourceId?: string;
+  ruleId?: string;
+  actionId?: string;
+  actor?: Actor;
+  eventId?: string;
+  eventType?: string;
+  operationName?: string;
+  correlationId?: string;
+  /** Who ran amlguard for this decision: "event-grid", "cli:<user>", "http:<principal>". */
+  trigger: string;
+  dryRun?: boolean;
+  before?: Record<string, JsonValue>;
+  after?: Record<string, JsonValue>;
+  message: string;
+}
+
+export interface AuditRecord extends AuditEntry {
+  at: string;
+}
+
+const MAX_JSON = 30_000; // Table Storage strings hold 32K UTF-16 characters.
+
+/**
+ * The audit trail in Table Storage: partition by UTC day, row keys that sort newest first, so a time window is a
+ * handful of partition scans.
+ */
+export class AuditLog {
+  constructor(
+    private readonly table: TableClient,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async record(entry: AuditEntry): Promise<AuditRecord> {
+    const at = this.now();
+    const record: AuditRecord = { ...entry, at: at.toISOString() };
+    await this.table.createEntity({
+      partitionKey: dayKey(at),
+      rowKey: `${String(8_640_000_000_000_000 - at.getTime()).padStart(16, "0")}-${randomBytes(6).toString("hex")}`,
+      at: record.at,
+      decision: entry.decision,
+      trigger: entry.trigger,
+      message: entry.message.slice(0, 4000),
+      ...optional("resourceId", entry.resourceId),
+      ...optional("ruleId", entry.ruleId),
+      ...optional("actionId", entry.actionId),
+      ...optional("actorObjectId", entry.actor?.objectId),
+      ...optional("actorAppId", entry.actor?.appId),
+      ...optional("actorName", entry.actor?.name),
+      ...optional("actorType", entry.actor?.principalType),
+      ...optional("eventId", entry.eventId),
+      ...optional("eventType", entry.eventType),
+      ...optional("operationName", entry.operationName),
+      ...optional("correlationId", entry.correlationId),
+      ...(entry.dryRun !== undefined ? { dryRun: entry.dryRun } : {}),
+      ...optional("before", entry.before && boundedJson(entry.before)),
+      ...optional("after", entry.after && boundedJson(entry.after)),
+    });
+    return record;
+  }
+
+  /** Entries at or after `since`, newest first. */
+  async list(since: Date): Promise<AuditRecord[]> {
+    const records: AuditRecord[] = [];
+    const end = this.now();
+    for (let day = startOfDay(end); day.getTime() >= startOfDay(since).getTime(); day = new Date(day.getTime() - 86_400_000)) {
+      const rows = this.table.listEntities<Record<string, unknown>>({
+        queryOptions: { filter: odata`PartitionKey eq ${dayKey(day)} and at ge ${since.toISOString()}` },
+      });
+      for await (const row of rows) records.push(fromRow(row));
+    }
+    return records;
+  }
+}
+
+function optional(name: string, value: string | undefined): Record<string, string> {
+  return value === undefined ? {} : { [name]: value };
+}
+
+function boundedJson(value: Record<string, JsonValue>): string {
+  const text = JSON.stringify(value);
+  return text.length <= MAX_JSON ? text : JSON.stringify({ truncated: true, preview: text.slice(0, MAX_JSON - 100) });
+}
+
+function dayKey(date: Date): string {
+  return date.toISOString().slice(0, 10).replace(/-/g, "");
+}
+
+function startOfDay(date: Date): Date {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+}
+
+function fromRow(row: Record<string, unknown>): AuditRecord {
+  const text = (name: string): string | undefined => (typeof row[name] === "string" ? (row[name] as string) : undefined);
+  const json = (name: string): Record<string, JsonValue> | undefined => {
+    const value = text(name);
+    return value ? (JSON.parse(value) as Record<string, JsonValue>) : undefined;
+  };
+  const actor: Actor = {
+    ...(text("actorObjectId") ? { objectId: text("actorObjectId") } : {}),
+    ...(text("actorAppId") ? { appId: text("actorAppId") } : {}),
+    ...(text("actorName") ? { name: text("actorName") } : {}),
+    ...(text("actorType") ? { principalType: text("actorType") } : {}),
+  };
+  const record: AuditRecord = {
+    at: text("at") ?? "",
+    decision: text("decision") as Decision,
+    trigger: text("trigger") ?? "",
+    message: text("message") ?? "",
+  };
+  for (const name of ["resourceId", "ruleId", "actionId", "eventId", "eventType", "operationName", "correlationId"] as const) {
+    const value = text(name);
+    if (value !== undefined) record[name] = value;
+  }
+  if (Object.keys(actor).length) record.actor = actor;
+  if (typeof row.dryRun === "boolean") record.dryRun = row.dryRun;
+  const before = json("before");
+  const after = json("after");
+  if (before) record.before = before;
+  if (after) record.after = after;
+  return record;
+}

@@ -1,0 +1,124 @@
+import { createHash } from "node:crypto";
+import type { TableClient } from "@azure/data-tables";
+import { statusOf } from "./tables.js";
+
+export type ClaimOutcome =
+  /** This delivery owns the event: process it. `attempt` counts deliveries that got this far. */
+  | { kind: "owned"; attempt: number }
+  /** Already processed: a duplicate delivery. */
+  | { kind: "done" }
+  /** A twin delivery is processing it right now (its lease has not expired). */
+  | { kind: "in-flight" };
+
+interface ClaimEntity {
+  partitionKey: string;
+  rowKey: string;
+  status: "processing" | "done" | "failed";
+  leaseUntil: string;
+  attempts: number;
+}
+
+/**
+ * Event Grid delivers at least once, sometimes to several instances at once. The ledger lets exactly one delivery
+ * of an event act: a conditional insert claims it; a twin sees the claim and stands down. A failed or crashed
+ * claim (lease expired) can be taken over by the retry, through an ETag-conditional update.
+ */
+export class EventLedger {
+  constructor(
+    private readonly table: TableClient,
+    private readonly leaseMs = 5 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async claim(eventId: string): Promise<ClaimOutcome> {
+    const key = keyOf(eventId);
+    const fresh: ClaimEntity = { ...key, status: "processing", leaseUntil: this.leaseUntil(), attempts: 1 };
+    try {
+      await this.table.createEntity(fresh);
+      return { kind: "owned", attempt: 1 };
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error;
+    }
+    const existing = await this.table.getEntity<ClaimEntity>(key.partitionKey, key.rowKey);
+    if (existing.status === "done") return { kind: "done" };
+    if (existing.status === "processing" && Date.parse(existing.leaseUntil) > this.now()) return { kind: "in-flight" };
+    const attempts = (existing.attempts ?? 1) + 1;
+    try {
+      await this.table.updateEntity({ ...key, status: "processing", leaseUntil: this.leaseUntil(), attempts }, "Merge", { etag: existing.etag });
+      return { kind: "owned", attempt: attempts };
+    } catch (error) {
+      // Another retry took it over between our read and write.
+      if (statusOf(error) === 412) return { kind: "in-flight" };
+      throw error;
+    }
+  }
+
+  async complete(eventId: string): Promise<void> {
+    await this.table.updateEntity({ ...keyOf(eventId), status: "done" }, "Merge");
+  }
+
+  /** Releases the claim so that Event Grid's retry can take it. */
+  async release(eventId: string): Promise<void> {
+    await this.table.updateEntity({ ...keyOf(eventId), status: "failed" }, "Merge");
+  }
+
+  private leaseUntil(): string {
+    return new Date(this.now() + this.leaseMs).toISOString();
+  }
+}
+
+/**
+ * One write per observed state: two different events about the same resource, read in the same state, must not both
+ * write. The lock key is the resource, the action and the state it was read in (ETag or a hash of the body). A lock
+ * whose holder failed is released; one whose holder crashed expires with its lease.
+ */
+export class ActionLocks {
+  constructor(
+    private readonly table: TableClient,
+    private readonly leaseMs = 5 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async acquire(resourceId: string, actionId: string, observedState: string, details: Record<string, string>): Promise<boolean> {
+    const key = lockKey(resourceId, actionId, observedState);
+    const entity = { ...key, resourceId, actionId, ...details, status: "acting", leaseUntil: new Date(this.now() + this.leaseMs).toISOString() };
+    try {
+      await this.table.createEntity(entity);
+      return true;
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error;
+    }
+    const existing = await this.table.getEntity<{ status: string; leaseUntil: string }>(key.partitionKey, key.rowKey);
+    if (existing.status !== "acting" || Date.parse(existing.leaseUntil) > this.now()) return false;
+    try {
+      await this.table.updateEntity(entity, "Replace", { etag: existing.etag });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 412) return false;
+      throw error;
+    }
+  }
+
+  async complete(resourceId: string, actionId: string, observedState: string): Promise<void> {
+    await this.table.updateEntity({ ...lockKey(resourceId, actionId, observedState), status: "done" }, "Merge");
+  }
+
+  /** The write failed: let the retry (which reads the same state) try again. */
+  async release(resourceId: string, actionId: string, observedState: string): Promise<void> {
+    const key = lockKey(resourceId, actionId, observedState);
+    await this.table.deleteEntity(key.partitionKey, key.rowKey);
+  }
+}
+
+function lockKey(resourceId: string, actionId: string, observedState: string): { partitionKey: string; rowKey: string } {
+  return { partitionKey: hash(resourceId.toLowerCase()), rowKey: hash(`${actionId}|${observedState}`) };
+}
+
+// Table keys may not contain / \ # ? or control characters; hashes never do.
+function keyOf(eventId: string): { partitionKey: string; rowKey: string } {
+  return { partitionKey: hash(eventId), rowKey: "claim" };
+}
+
+export function hash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 40);
+}

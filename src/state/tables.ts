@@ -1,0 +1,32 @@
+import type { TokenCredential } from "@azure/core-auth";
+import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
+
+/** Where amlguard keeps its state: a connection string (Azurite, local) or an account URL with a managed identity. */
+export type TableStorageTarget = { connectionString: string } | { endpoint: string; credential: TokenCredential };
+
+/** Table names under a prefix (letters and digits; tests use one prefix each to stay apart). */
+export function tableNames(prefix = "amlguard"): { ledger: string; locks: string; audit: string } {
+  if (!/^[A-Za-z][A-Za-z0-9]{0,40}$/.test(prefix)) throw new Error("table prefix must be letters and digits");
+  return { ledger: `${prefix}events`, locks: `${prefix}actions`, audit: `${prefix}audit` };
+}
+
+export async function openTable(target: TableStorageTarget, name: string): Promise<TableClient> {
+  const options: TableServiceClientOptions = { retryOptions: { maxRetries: 4 } };
+  const client =
+    "connectionString" in target
+      ? TableClient.fromConnectionString(target.connectionString, name, { ...options, allowInsecureConnection: isLoopback(target.connectionString) })
+      : new TableClient(`${target.endpoint.replace(/\/+$/, "")}`, name, target.credential, options);
+  await client.createTable(); // idempotent: the SDK treats TableAlreadyExists as success
+  return client;
+}
+
+// Azurite listens on plain HTTP on loopback; anything else must be HTTPS.
+function isLoopback(connectionString: string): boolean {
+  return /UseDevelopmentStorage=true|https?:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(connectionString);
+}
+
+/** The HTTP status of an Azure SDK error, if it has one. */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === "number" ? status : undefined;
+}
