@@ -323,3 +323,37 @@ describe("event pipeline: modes, dry-run, exemptions", () => {
     expect(audit.find((r) => r.ruleId === "endpoint-public-network-access")?.decision).toBe("remediated");
   });
 });
+
+describe("event pipeline: bad and irrelevant input changes nothing", () => {
+  it("malformed, irrelevant and forged events are audited, acknowledged, and cost zero ARM calls", async () => {
+    h = await startHarness(azurite.connectionString, estate());
+    await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
+    const [real] = (await waitForEvents(h, 1)) as any[];
+    const requestsBefore = h.sandbox.requests.length;
+    const storageWrite = { ...structuredClone(real), id: "storage-1", subject: "/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z" };
+    storageWrite.data.operationName = "Microsoft.Storage/storageAccounts/write";
+    storageWrite.data.resourceUri = storageWrite.subject;
+    const forged = structuredClone(real);
+    forged.id = "forged-1";
+    forged.data.resourceUri = `${WS_ID}/computes/../../../../../Microsoft.Storage/storageAccounts/z`;
+    for (const event of [null, "text", { hello: "world" }, { ...structuredClone(real), data: "x" }, storageWrite, forged]) {
+      await h.deliver(event);
+    }
+    expect(h.sandbox.requests.length).toBe(requestsBefore);
+    const decisions = (await h.audit()).map((r) => r.decision);
+    expect(decisions.filter((d) => d === "rejected")).toHaveLength(4);
+    expect(decisions.filter((d) => d === "ignored")).toHaveLength(2);
+    expect(h.logs.join("\n")).not.toMatch(/\n\s+at /);
+  });
+
+  it("a resource deleted before the event arrives is recorded as gone", async () => {
+    h = await startHarness(azurite.connectionString, estate());
+    await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
+    const [event] = (await waitForEvents(h, 1)) as any[];
+    const missing = structuredClone(event);
+    missing.id = "gone-1";
+    missing.data.resourceUri = WS_ID.replace("ws1", "deleted-ws");
+    await h.deliver(missing);
+    expect((await h.audit()).find((r) => r.eventId === "gone-1")?.decision).toBe("gone");
+  });
+});
