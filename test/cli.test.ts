@@ -124,6 +124,34 @@ describe("the amlguard binary", () => {
     expect(error).toMatchObject({ code: 2 });
     expect((error as { stderr: string }).stderr).toMatch(/^amlguard: .*proc-bad\.json: malformed JSON/);
     const demo = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", "demo", "--json"]);
-    expect(JSON.parse(demo.stdout).findings.length).toBeGreaterThan(0);
+    const result = JSON.parse(demo.stdout) as { scan: Array<{ findings: unknown[] }>; audit: Array<{ decision: string }> };
+    expect(result.scan.flatMap((s) => s.findings).length).toBeGreaterThan(0);
+    expect(result.audit.some((r) => r.decision === "remediated")).toBe(true);
+  });
+});
+
+describe("amlguard audit", () => {
+  it("lists the audit trail from Table Storage, as a table or JSON", async () => {
+    const { startAzuriteTables } = await import("../src/sandbox/azurite.js");
+    const { openState } = await import("../src/runtime.js");
+    const azurite = await startAzuriteTables();
+    try {
+      const { audit } = await openState({ connectionString: azurite.connectionString });
+      await audit.record({ decision: "remediated", trigger: "event-grid", resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws", ruleId: "workspace-public-network-access", before: { "properties.publicNetworkAccess": "Enabled" }, after: { "properties.publicNetworkAccess": "Disabled" }, actor: { name: "alice" }, message: "m" });
+      const env = { AMLGUARD_STORAGE_CONNECTION_STRING: azurite.connectionString };
+      const json = await cli(["audit", "--since", "1h", "--json"], env);
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject([{ decision: "remediated", actor: { name: "alice" }, after: { "properties.publicNetworkAccess": "Disabled" } }]);
+      const text = await cli(["audit"], env);
+      expect(text.stdout).toMatch(/remediated\s+workspace-public-network-access\s+ws\s+alice\s+publicNetworkAccess: "Enabled" -> "Disabled"/);
+    } finally {
+      await azurite.close();
+    }
+  });
+
+  it("explains a bad --since or missing storage, exit 2", async () => {
+    expect((await cli(["audit", "--since", "yesterday"], { AMLGUARD_STORAGE_CONNECTION_STRING: "x" })).stderr).toMatch(/--since 'yesterday' is not like/);
+    const missing = await cli(["audit"], {});
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/no Table Storage configured/)]);
   });
 });

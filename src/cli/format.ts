@@ -1,5 +1,6 @@
 import type { MlResourceKind } from "../arm/resource.js";
 import type { Finding } from "../rules/index.js";
+import type { AuditRecord } from "../state/audit.js";
 import { SEVERITY_ORDER } from "../rules/rule.js";
 
 /** "workspace/compute" style name: what an operator recognises, short enough for a terminal row. */
@@ -18,22 +19,50 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
   );
 }
 
+/** Columns sized to their content, the last one cut to fit `columns` (unlimited when piped). */
+export function table(headers: string[], rows: string[][], columns: number, maxWidths: number[] = []): string {
+  const fixedCount = headers.length - 1;
+  const fixed = headers.slice(0, fixedCount).map((h, c) => Math.min(Math.max(h.length, ...rows.map((r) => r[c]!.length)), maxWidths[c] ?? 40));
+  const last = Math.max(20, columns - fixed.reduce((a, b) => a + b, 0) - 2 * fixedCount);
+  const widths = [...fixed, last];
+  const line = (cells: string[]): string => cells.map((cell, i) => fit(cell, widths[i]!)).join("  ").trimEnd();
+  return [line(headers), ...rows.map(line)].join("\n");
+}
+
 function fit(text: string, width: number): string {
   if (!Number.isFinite(width)) return text;
   if (text.length <= width) return text.padEnd(width);
   return width <= 1 ? text.slice(0, width) : `${text.slice(0, width - 1)}…`;
 }
 
-/** A table that fits `columns` characters: the evidence column takes what is left and is cut with an ellipsis. */
+/** Findings, most severe first; the evidence column takes what is left of the terminal. */
 export function findingsTable(findings: readonly Finding[], columns = 100): string {
   if (findings.length === 0) return "No findings.";
   const rows = sortFindings(findings).map((f) => [f.severity.toUpperCase(), f.ruleId, shortName(f.resourceId), f.evidence.summary]);
-  const headers = ["SEVERITY", "RULE", "RESOURCE", "EVIDENCE"];
-  const fixed = [0, 1, 2].map((c) => Math.min(Math.max(headers[c]!.length, ...rows.map((r) => r[c]!.length)), c === 2 ? 40 : 36));
-  const evidenceWidth = Math.max(20, columns - fixed.reduce((a, b) => a + b, 0) - 6);
-  const widths = [...fixed, evidenceWidth];
-  const line = (cells: string[]): string => cells.map((cell, i) => fit(cell, widths[i]!)).join("  ").trimEnd();
-  return [line(headers), ...rows.map(line)].join("\n");
+  return table(["SEVERITY", "RULE", "RESOURCE", "EVIDENCE"], rows, columns, [8, 36, 40]);
+}
+
+/** The audit trail, oldest first: what happened, to what, caused by whom, and what changed. */
+export function auditTable(records: readonly AuditRecord[], columns = 100): string {
+  if (records.length === 0) return "No audit records.";
+  const rows = [...records]
+    .sort((a, b) => a.at.localeCompare(b.at))
+    .map((r) => [
+      r.at.slice(11, 19),
+      r.decision,
+      r.ruleId ?? "-",
+      r.resourceId ? shortName(r.resourceId) || r.resourceId.slice(0, 40) : "-",
+      r.actor?.name ?? r.actor?.objectId ?? "-",
+      changeText(r) ?? r.message,
+    ]);
+  return table(["TIME", "DECISION", "RULE", "RESOURCE", "CAUSED BY", "CHANGE / REASON"], rows, columns, [8, 17, 34, 34, 28]);
+}
+
+function changeText(record: AuditRecord): string | undefined {
+  if (!record.before || !record.after) return undefined;
+  return Object.keys(record.after)
+    .map((path) => `${path.split(".").pop()}: ${JSON.stringify(record.before?.[path] ?? null)} -> ${JSON.stringify(record.after?.[path])}`)
+    .join("; ");
 }
 
 export function countsLine(counts: Record<MlResourceKind, number>): string {

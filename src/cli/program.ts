@@ -5,9 +5,12 @@ import { ConfigError, loadConfig } from "../config.js";
 import { InputError, readResourceFile } from "../inputs.js";
 import { evaluateResource, type Finding } from "../rules/index.js";
 import { startSandbox } from "../sandbox/index.js";
+import { DEMO_USER, runDemo } from "../demo.js";
+import { openState } from "../runtime.js";
+import { DefaultAzureCredential } from "@azure/identity";
 import { describeError } from "../errors.js";
 import { scanViaArm, type ScanResult } from "../scan.js";
-import { countsLine, findingsTable, severitySummary } from "./format.js";
+import { auditTable, countsLine, findingsTable, severitySummary, shortName } from "./format.js";
 import { scanProgressReporter, type Output } from "./progress.js";
 
 export interface CliIo {
@@ -76,11 +79,28 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command("demo")
-    .description("start the embedded Azure sandbox with a realistic estate and show the bot at work (no Azure account needed)")
+    .description("run the whole bot on the embedded Azure sandbox (no Azure account needed): scan, events, remediation, audit")
     .option("--json", "print the result as JSON")
-    .action(async (options: { json?: boolean }) => {
-      await runDemo(io, options.json);
+    .option("--serve", "keep the sandbox serving after the demo, until Ctrl-C")
+    .action(async (options: { json?: boolean; serve?: boolean }) => {
+      await demo(io, options);
       exitCode = EXIT.ok;
+    });
+
+  program
+    .command("audit")
+    .description("list the audit trail from Table Storage")
+    .option("--since <window>", "how far back: 30m, 24h, 7d or an ISO date", "24h")
+    .option("--json", "print records as JSON")
+    .action(async (options: { since: string; json?: boolean }) => {
+      const since = parseSince(options.since, new Date());
+      const config = loadConfig(io.env);
+      if (!config.storage) throw new UsageError("no Table Storage configured: set AMLGUARD_STORAGE_CONNECTION_STRING, AMLGUARD_TABLE_ENDPOINT or AzureWebJobsStorage__accountName");
+      const target = "endpoint" in config.storage ? { endpoint: config.storage.endpoint, credential: new DefaultAzureCredential() } : config.storage;
+      const { audit } = await openState(target);
+      const records = await audit.list(since);
+      if (options.json) io.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+      else io.stdout.write(`${auditTable(records, columnsOf(io.stdout))}\n`);
     });
 
   program
@@ -90,7 +110,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .action(async (options: { json?: boolean }) => {
       const config = loadConfig(io.env);
       if (config.subscriptionIds.length === 0) {
-        await runDemo(io, options.json);
+        await demo(io, options);
         exitCode = EXIT.ok;
         return;
       }
@@ -115,8 +135,7 @@ function printFindings(io: CliIo, findings: Finding[], json: boolean | undefined
     io.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
     return;
   }
-  // Fit a terminal; piped output keeps whole lines for grep and logs.
-  io.stdout.write(`${findingsTable(findings, io.stdout.isTTY ? (io.stdout.columns ?? 100) : Number.POSITIVE_INFINITY)}\n`);
+  io.stdout.write(`${findingsTable(findings, columnsOf(io.stdout))}\n`);
   if (findings.length) io.stdout.write(`${severitySummary(findings)}\n`);
 }
 
@@ -146,13 +165,59 @@ async function scanAndPrint(io: CliIo, arm: ArmClient, subscriptions: string[], 
   return findings.length ? EXIT.findings : EXIT.ok;
 }
 
-async function runDemo(io: CliIo, json: boolean | undefined): Promise<void> {
-  io.stderr.write("Starting the embedded Azure sandbox (ARM for Microsoft.MachineLearningServices over HTTPS)...\n");
-  const sandbox = await startSandbox();
-  try {
-    io.stderr.write(`Sandbox ARM endpoint ${sandbox.arm.endpoint}: ${sandbox.scenario.description}\n`);
-    await scanAndPrint(io, sandbox.armClient, sandbox.subscriptionIds, undefined, json);
-  } finally {
-    await sandbox.close();
+async function demo(io: CliIo, options: { json?: boolean; serve?: boolean }): Promise<void> {
+  const result = await runDemo(
+    { progress: (step) => io.stderr.write(`${step}\n`) },
+    options.serve
+      ? {
+          keepServing: async (sandbox) => {
+            io.stderr.write(`Sandbox ARM endpoint ${sandbox.arm.endpoint} (CA certificate below); Ctrl-C to stop.\n${sandbox.arm.ca}\n`);
+            await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+          },
+        }
+      : {},
+  );
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
   }
+  const columns = columnsOf(io.stdout);
+  const out = (text = ""): void => io.stdout.write(`${text}\n`);
+  out(`amlguard demo on the embedded Azure sandbox (${result.armEndpoint})`);
+  out();
+  out("1. Reconciliation scan of the estate");
+  for (const r of result.scan) out(`   subscription ${r.subscriptionId}: ${countsLine(r.resourceCounts)}`);
+  const findings = result.scan.flatMap((r) => r.findings);
+  out(findingsTable(findings, columns));
+  out(severitySummary(findings));
+  out();
+  out(`2. What ${DEMO_USER.name} did, through ARM`);
+  for (const action of result.userActions) out(`   - ${action}`);
+  out();
+  out(`3. The bot's decisions on the ${result.eventsDelivered} events ARM published (audit trail, Table Storage)`);
+  out(auditTable(result.audit, columns));
+  out();
+  const byOutcome = new Map<string, number>();
+  for (const alert of result.alerts) byOutcome.set(alert.outcome, (byOutcome.get(alert.outcome) ?? 0) + 1);
+  out(`4. Alerts raised: ${result.alerts.length} (${[...byOutcome].map(([k, v]) => `${v} ${k}`).join(", ") || "none"})`);
+  for (const alert of result.alerts.filter((a) => a.outcome === "remediated")) {
+    out(`   - ${alert.title}: ${shortName(alert.resourceId)}; undo: ${alert.undo ?? "-"}`);
+  }
+}
+
+function columnsOf(output: Output): number {
+  // Fit a terminal; piped output keeps whole lines for grep and logs.
+  return output.isTTY ? (output.columns ?? 100) : Number.POSITIVE_INFINITY;
+}
+
+/** "30m", "24h", "7d" before now, or an ISO date. */
+export function parseSince(text: string, now: Date): Date {
+  const relative = /^(\d{1,4})([mhd])$/.exec(text);
+  if (relative) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as "m" | "h" | "d"];
+    return new Date(now.getTime() - Number(relative[1]) * unit);
+  }
+  const absolute = Date.parse(text);
+  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(absolute)) return new Date(absolute);
+  throw new UsageError(`--since '${text.slice(0, 40)}' is not like 30m, 24h, 7d or an ISO date`);
 }

@@ -1,6 +1,6 @@
 import { ArmError } from "../azure/arm-client.js";
 import { EventError, parseEvent } from "../events/parse.js";
-import { isOwnWrite, triage } from "../events/triage.js";
+import { actorOf, isOwnWrite, triage } from "../events/triage.js";
 import { describeError } from "../errors.js";
 import type { EventLedger } from "../state/ledger.js";
 import { assessAndAct, auditEntry, newCorrelationId, type ActContext, type Outcome, type PipelineDeps } from "./assess.js";
@@ -47,7 +47,9 @@ export async function processEvent(raw: unknown, deps: EventDeps, trigger = "eve
     operationName: event.data.operationName,
   };
   const verdict = triage(event);
-  if (verdict.verdict === "ignore") return finish(ctx, event.data.resourceUri.slice(0, 1024), { decision: "ignored", message: verdict.reason });
+  if (verdict.verdict === "ignore") {
+    return finish({ ...ctx, actor: actorOf(event) }, event.data.resourceUri.slice(0, 1024), { decision: "ignored", message: verdict.reason });
+  }
   const target = verdict.target;
   const acting: ActContext = { ...ctx, actor: verdict.actor, ownWrite: isOwnWrite(event, deps.settings.self) };
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { parseMlResourceId } from "../arm/ids.js";
 import { enumEquals, ML_RESOURCE_TYPES, readPath, type ArmResource, type JsonObject, type JsonValue, type MlResourceKind } from "../arm/resource.js";
 import type { ArmClient, ArmRead } from "../azure/arm-client.js";
 import { computeType } from "../rules/rule.js";
@@ -85,6 +86,7 @@ const PNA = "properties.publicNetworkAccess";
 /** Chooses the concrete action for a rule's remediation on this resource, from the resource as read. */
 export function planRemediation(remediation: RemediationActionId, kind: MlResourceKind, read: ArmRead): PlanResult {
   const resource = read.resource;
+  const names = cliNames(resource.id);
   const observedState = read.etag ?? createHash("sha256").update(JSON.stringify(resource)).digest("hex");
   const pick = (path: string): Record<string, JsonValue> => ({ [path]: readPath(resource, path) ?? null });
   switch (remediation) {
@@ -98,7 +100,7 @@ export function planRemediation(remediation: RemediationActionId, kind: MlResour
           before: pick(PNA),
           intended: { [PNA]: "Disabled" },
           observedState,
-          undo: "az ml workspace update --name <workspace> --resource-group <rg> --public-network-access Enabled (or PATCH properties.publicNetworkAccess back to its before value)",
+          undo: `az ml workspace update ${names} --public-network-access Enabled`,
           // WorkspaceUpdateParameters carries exactly the one property: nothing else is sent, so nothing else can change.
           execute: async (arm) => void (await arm.patch(resource.id, { properties: { publicNetworkAccess: "Disabled" } })),
           holds: (after) => enumEquals(readPath(after, PNA), "Disabled"),
@@ -117,7 +119,7 @@ export function planRemediation(remediation: RemediationActionId, kind: MlResour
           before: pick(PNA),
           intended: { [PNA]: "Disabled" },
           observedState,
-          undo: `PUT the resource with properties.publicNetworkAccess set back to its before value (az ml ${kind === "registry" ? "registry" : "online-endpoint"} update --set public_network_access=enabled)`,
+          undo: `az ml ${kind === "registry" ? "registry" : "online-endpoint"} update ${names} --set public_network_access=enabled`,
           execute: async (arm) => {
             // The API's PATCH cannot change publicNetworkAccess. PUT the raw body exactly as read, one property
             // changed: every property amlguard does not own goes back byte for byte. If-Match refuses the write
@@ -132,10 +134,18 @@ export function planRemediation(remediation: RemediationActionId, kind: MlResour
       };
     }
     case "contain-compute":
-      return planContainment(kind, read, observedState);
+      return planContainment(kind, read, observedState, names);
     case "alert-only":
       return { kind: "no-automatic-action" };
   }
+}
+
+/** The az ml arguments naming this resource, so an undo command can be pasted as is. */
+function cliNames(resourceId: string): string {
+  const id = parseMlResourceId(resourceId);
+  const parent = id.kind === "registry" ? `--name ${id.parentName}` : id.childNames.length ? `--workspace-name ${id.parentName}` : `--name ${id.parentName}`;
+  const child = id.kind === "onlineDeployment" ? `--endpoint-name ${id.childNames[0]} --name ${id.childNames[1]}` : id.childNames[0] ? `--name ${id.childNames[0]}` : "";
+  return [`--subscription ${id.subscriptionId}`, `--resource-group ${id.resourceGroup}`, parent, child].filter(Boolean).join(" ");
 }
 
 const STATE = "properties.properties.state";
@@ -143,7 +153,7 @@ const MIN_NODES = "properties.properties.scaleSettings.minNodeCount";
 const SCALE = "properties.properties.scaleSettings";
 
 /** Public IPs and SSH are create-only: containment (stop, drain) is what can be done now; recreation is for people. */
-function planContainment(kind: MlResourceKind, read: ArmRead, observedState: string): PlanResult {
+function planContainment(kind: MlResourceKind, read: ArmRead, observedState: string, names: string): PlanResult {
   const resource = read.resource;
   if (kind !== "compute") return { kind: "no-automatic-action" };
   const type = computeType(resource)?.toLowerCase();
@@ -159,7 +169,7 @@ function planContainment(kind: MlResourceKind, read: ArmRead, observedState: str
         before: { [STATE]: readPath(resource, STATE) ?? null },
         intended: { [STATE]: "Stopped" },
         observedState,
-        undo: "az ml compute start --name <compute> --workspace-name <workspace> --resource-group <rg> (then recreate it without public IP/SSH)",
+        undo: `az ml compute start ${names}`,
         execute: (arm) => arm.action(`${resource.id}/stop`),
         holds: (after) => enumEquals(readPath(after, STATE), "Stopped"),
         observe: (after) => ({ [STATE]: readPath(after, STATE) ?? null }),
@@ -179,7 +189,7 @@ function planContainment(kind: MlResourceKind, read: ArmRead, observedState: str
         before: { [MIN_NODES]: minNodes ?? null },
         intended: { [MIN_NODES]: 0 },
         observedState,
-        undo: `az ml compute update --name <compute> --workspace-name <workspace> --resource-group <rg> --min-instances ${JSON.stringify(minNodes ?? 0)}`,
+        undo: `az ml compute update ${names} --min-instances ${JSON.stringify(minNodes ?? 0)}`,
         // ClusterUpdateParameters: scaleSettings as read (maxNodeCount is required), only minNodeCount changed.
         execute: async (arm) => {
           const scaleSettings = { ...(typeof scale === "object" && scale !== null && !Array.isArray(scale) ? scale : {}), minNodeCount: 0 };

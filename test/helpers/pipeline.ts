@@ -1,9 +1,10 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { InvocationContext, type EventGridEvent } from "@azure/functions";
+import { randomBytes } from "node:crypto";
+import type { EventGridEvent } from "@azure/functions";
 import type { Alert } from "../../src/alerts/alert.js";
 import type { ArmResource, JsonObject } from "../../src/arm/resource.js";
 import { ArmClient } from "../../src/azure/arm-client.js";
 import { createEventGridHandler } from "../../src/functions/event-grid.js";
+import { newInvocationContext } from "../../src/functions/invocation.js";
 import type { PipelineSettings } from "../../src/pipeline/settings.js";
 import { openState, type Runtime } from "../../src/runtime.js";
 import { ArmSandbox, type ArmSandboxOptions } from "../../src/sandbox/arm-server.js";
@@ -73,11 +74,7 @@ export async function startHarness(
     deliver: (event) =>
       handler(
         event as EventGridEvent,
-        new InvocationContext({
-          invocationId: randomUUID(),
-          functionName: "resourceEvents",
-          logHandler: (level, ...args) => void logs.push(`${level}: ${args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ")}`),
-        }),
+        newInvocationContext("resourceEvents", (level, ...args) => void logs.push(`${level}: ${args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ")}`)),
       ),
     audit: () => state.audit.list(new Date(Date.now() - 3600_000)),
     botWrites: () => sandbox.requests.filter((r) => r.method !== "GET" && r.principalId === BOT.objectId).length,

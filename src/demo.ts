@@ -1,0 +1,148 @@
+import type { EventGridEvent } from "@azure/functions";
+import type { Alert } from "./alerts/alert.js";
+import type { JsonObject } from "./arm/resource.js";
+import { ArmClient } from "./azure/arm-client.js";
+import { createEventGridHandler } from "./functions/event-grid.js";
+import { newInvocationContext } from "./functions/invocation.js";
+import type { PipelineSettings } from "./pipeline/settings.js";
+import { openState, type Runtime } from "./runtime.js";
+import { startAzuriteTables } from "./sandbox/azurite.js";
+import type { SandboxPrincipal } from "./sandbox/events.js";
+import { startSandbox, type RunningSandbox } from "./sandbox/index.js";
+import { scanViaArm, type ScanResult } from "./scan.js";
+import type { AuditRecord } from "./state/audit.js";
+
+export const DEMO_BOT: SandboxPrincipal = { objectId: "0b07b07b-0000-4000-8000-000000000b07", appId: "a11a11a1-0000-4000-8000-0000000000a1", name: "amlguard (managed identity)", type: "ServicePrincipal" };
+export const DEMO_USER: SandboxPrincipal = { objectId: "5e5e5e5e-1111-4000-8000-000000000005", name: "alice@contoso.example", type: "User" };
+
+/** The demo bot's modes: remediate what can be undone safely, alert on the rest (the deployed default is alert-only). */
+export const DEMO_SETTINGS: PipelineSettings = {
+  defaultMode: "alert",
+  ruleModes: {
+    "workspace-public-network-access": "remediate",
+    "endpoint-public-network-access": "remediate",
+    "registry-public-network-access": "remediate",
+    "compute-node-public-ip": "remediate",
+    "compute-public-ssh": "remediate",
+  },
+  dryRun: false,
+  self: { objectId: DEMO_BOT.objectId, clientId: DEMO_BOT.appId },
+  maxDeliveryAttempts: 30,
+};
+
+export interface DemoResult {
+  armEndpoint: string;
+  scan: Array<ScanResult & { subscriptionId: string }>;
+  userActions: string[];
+  eventsDelivered: number;
+  audit: AuditRecord[];
+  alerts: Alert[];
+}
+
+export interface DemoIo {
+  progress(step: string): void;
+}
+
+/**
+ * The whole bot on the embedded sandbox: scan the estate, then play a user's risky changes through ARM, deliver the
+ * events ARM publishes to the real Event Grid handler (duplicates included), and return the audit trail.
+ */
+export async function runDemo(io: DemoIo, options: { keepServing?: (sandbox: RunningSandbox) => Promise<void> } = {}): Promise<DemoResult> {
+  const steps = 5;
+  io.progress(`[1/${steps}] starting the Azure sandbox (ARM over HTTPS) and Azurite (Table Storage)`);
+  const sandbox = await startSandbox();
+  const azurite = await startAzuriteTables();
+  try {
+    const arm = sandbox.arm;
+    const botArm = new ArmClient({ endpoint: arm.endpoint, credential: arm.credential(DEMO_BOT), ca: arm.ca });
+    const userArm = new ArmClient({ endpoint: arm.endpoint, credential: arm.credential(DEMO_USER), ca: arm.ca });
+    const events: JsonObject[] = [];
+    arm.onEvent((event) => events.push(event));
+
+    io.progress(`[2/${steps}] scanning ${sandbox.subscriptionIds.length} subscriptions through ARM`);
+    const scan = [];
+    for (const subscriptionId of sandbox.subscriptionIds) scan.push({ subscriptionId, ...(await scanViaArm(botArm, { subscriptionId })) });
+
+    io.progress(`[3/${steps}] ${DEMO_USER.name} makes risky changes through ARM`);
+    const ids = demoIds(sandbox);
+    const userActions: string[] = [];
+    const act = async (label: string, fn: () => Promise<unknown>): Promise<void> => {
+      await fn();
+      userActions.push(label);
+    };
+    await act("opened workspace mlw-fraud-prod to the public internet (PATCH publicNetworkAccess Enabled)", () =>
+      userArm.patch(ids.prodWorkspace, { properties: { publicNetworkAccess: "Enabled" } }),
+    );
+    await act("made online endpoint fraud-score public (PUT publicNetworkAccess Enabled)", async () => {
+      const read = await userArm.get(ids.prodEndpoint);
+      const body = structuredClone(read.resource);
+      (body.properties as JsonObject).publicNetworkAccess = "Enabled";
+      await userArm.put(ids.prodEndpoint, body, read.etag ? { ifMatch: read.etag } : {});
+    });
+    await act("started compute instance ci-bob (public SSH)", () => userArm.action(`${ids.devInstance}/start`));
+    await act("scaled gpu-cluster (public node IPs) to 4 minimum nodes", () =>
+      userArm.patch(ids.devCluster, { properties: { properties: { scaleSettings: { maxNodeCount: 8, minNodeCount: 4, nodeIdleTimeBeforeScaleDown: "PT30M" } } } }),
+    );
+    const nextMonth = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    await act(`tagged registry reg-shared-models amlguard-exempt until ${nextMonth} (partner onboarding)`, () =>
+      userArm.patch(ids.registry, { tags: { "amlguard-exempt": `rules=registry-public-network-access; reason=partner onboarding CHG-4711; expires=${nextMonth}` } }),
+    );
+
+    io.progress(`[4/${steps}] delivering ARM's events to the Event Grid handler (with a duplicate, and the bot's own writes)`);
+    const state = await openState({ connectionString: azurite.connectionString });
+    const alerts: Alert[] = [];
+    const runtime: Runtime = { arm: botArm, ...state, alerts: { send: async (alert) => void alerts.push(alert) }, settings: DEMO_SETTINGS, now: () => new Date() };
+    const handler = createEventGridHandler(async () => runtime);
+    const deliver = (event: JsonObject): Promise<void> =>
+      handler(event as unknown as EventGridEvent, newInvocationContext("resourceEvents"));
+    let delivered = 0;
+    const userEvents = await settle(events, userActions.length);
+    for (const event of userEvents) {
+      await deliver(event);
+      delivered += 1;
+    }
+    await deliver(userEvents[0]!); // Event Grid delivers at least once: a duplicate
+    delivered += 1;
+    // The bot's own writes publish events too; they reach the handler like any other.
+    for (const event of await settle(events, 1, 1500)) {
+      await deliver(event);
+      delivered += 1;
+    }
+
+    io.progress(`[5/${steps}] reading the audit trail`);
+    const audit = await state.audit.list(new Date(Date.now() - 3600_000));
+    const result: DemoResult = { armEndpoint: arm.endpoint, scan, userActions, eventsDelivered: delivered, audit, alerts };
+    if (options.keepServing) await options.keepServing(sandbox);
+    return result;
+  } finally {
+    await sandbox.close();
+    await azurite.close();
+  }
+}
+
+/** Waits for `min` events (ARM operations complete asynchronously), then a short quiet period for stragglers. */
+async function settle(events: JsonObject[], min: number, quietMs = 300): Promise<JsonObject[]> {
+  const deadline = Date.now() + 10_000;
+  while (events.length < min && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  let count = -1;
+  while (count !== events.length && Date.now() < deadline) {
+    count = events.length;
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+  }
+  return events.splice(0, events.length);
+}
+
+function demoIds(sandbox: RunningSandbox): Record<"prodWorkspace" | "prodEndpoint" | "devInstance" | "devCluster" | "registry", string> {
+  const find = (suffix: string): string => {
+    const resource = sandbox.scenario.resources.find((r) => r.id.toLowerCase().endsWith(suffix.toLowerCase()));
+    if (!resource) throw new Error(`demo scenario has no resource ending in ${suffix}`);
+    return resource.id;
+  };
+  return {
+    prodWorkspace: find("/workspaces/mlw-fraud-prod"),
+    prodEndpoint: find("/onlineEndpoints/fraud-score"),
+    devInstance: find("/computes/ci-bob"),
+    devCluster: find("/computes/gpu-cluster"),
+    registry: find("/registries/reg-shared-models"),
+  };
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { DEMO_BOT, DEMO_USER, runDemo } from "../src/demo.js";
+
+describe("npm start: the demo plays the whole bot on the embedded sandbox", () => {
+  it("scans, remediates the user's risky writes through the real handler, honours the exemption, and never loops", async () => {
+    const steps: string[] = [];
+    const result = await runDemo({ progress: (s) => steps.push(s) });
+    expect(steps).toHaveLength(5);
+    expect(result.scan.flatMap((s) => s.findings).length).toBeGreaterThan(0);
+    const byRule = (decision: string): string[] => result.audit.filter((r) => r.decision === decision).map((r) => `${r.ruleId}@${r.resourceId!.split("/").pop()}`).sort();
+    expect(byRule("remediated")).toEqual([
+      "compute-node-public-ip@ci-bob",
+      "compute-node-public-ip@gpu-cluster",
+      "compute-public-ssh@ci-bob",
+      "compute-public-ssh@gpu-cluster",
+      "endpoint-public-network-access@fraud-score",
+      "workspace-public-network-access@mlw-fraud-prod",
+    ]);
+    expect(byRule("exempt")).toEqual(["registry-public-network-access@reg-shared-models"]);
+    expect(result.audit.filter((r) => r.decision === "duplicate")).toHaveLength(1);
+    // Every remediation was caused by the user; nothing the bot's own writes triggered was acted on.
+    expect(result.audit.filter((r) => r.decision === "remediated").every((r) => r.actor?.objectId === DEMO_USER.objectId)).toBe(true);
+    const fromBot = result.audit.filter((r) => r.actor?.objectId === DEMO_BOT.objectId);
+    expect(fromBot.length).toBeGreaterThan(0);
+    expect(fromBot.every((r) => ["compliant", "own-write", "ignored"].includes(r.decision))).toBe(true);
+    expect(result.alerts.filter((a) => a.outcome === "remediated")).toHaveLength(6);
+  });
+});
