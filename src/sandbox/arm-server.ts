@@ -50,6 +50,8 @@ export interface RequestRecord {
   path: string;
   status: number;
   principalId?: string;
+  /** Time the sandbox spent on the request, injected latency included (benchmarks report it apart). */
+  durationMs?: number;
 }
 
 interface StoredResource {
@@ -166,6 +168,7 @@ export class ArmSandbox {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "https://localhost");
     const method = (req.method ?? "GET").toUpperCase();
+    const started = performance.now();
     const record: RequestRecord = { method, path: url.pathname, status: 0 };
     this.requests.push(record);
     const { latencyMs, fault } = this.faults.take(method, url.pathname);
@@ -186,10 +189,12 @@ export class ArmSandbox {
       const ifMatch = typeof req.headers["if-match"] === "string" ? req.headers["if-match"] : undefined;
       const reply = this.route({ method, url, apiVersion, body, caller, ifMatch, lroFailure: fault?.kind === "lro-failure" });
       record.status = reply.status;
+      record.durationMs = performance.now() - started;
       send(res, reply.status, reply.body, { "x-ms-request-id": randomUUID(), ...reply.headers });
     } catch (error) {
       const armError = error instanceof ArmSandboxError ? error : armErrors.serverError(500);
       record.status = armError.statusCode;
+      record.durationMs = performance.now() - started;
       send(res, armError.statusCode, armError.body(), { "x-ms-request-id": randomUUID(), ...armError.headers });
     }
   }
