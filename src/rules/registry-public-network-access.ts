@@ -1,5 +1,4 @@
-import { enumEquals, readPath } from "../arm/resource.js";
-import { describe, fail, PASS, type Rule } from "./rule.js";
+import { expectEnum, type Rule } from "./rule.js";
 
 const PATH = "properties.publicNetworkAccess";
 
@@ -13,8 +12,6 @@ export const registryPublicNetworkAccess: Rule = {
   remediationAction: "put-disable-public-network-access",
   references: ["https://learn.microsoft.com/azure/machine-learning/how-to-registry-network-isolation"],
   evaluate(resource) {
-    const value = readPath(resource, PATH);
-    if (enumEquals(value, "Disabled")) return PASS;
-    return fail(`publicNetworkAccess is ${describe(value, "Enabled")}`, { [PATH]: value });
+    return expectEnum(resource, PATH, "Disabled", "Enabled");
   },
 };

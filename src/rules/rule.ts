@@ -1,4 +1,4 @@
-import { readPath, type ArmResource, type JsonValue, type MlResourceKind } from "../arm/resource.js";
+import { enumEquals, readPath, type ArmResource, type JsonValue, type MlResourceKind } from "../arm/resource.js";
 
 export type Severity = "critical" | "high" | "medium" | "low";
 export const SEVERITY_ORDER: readonly Severity[] = ["critical", "high", "medium", "low"];
@@ -45,6 +45,16 @@ export function fail(summary: string, observed: Record<string, JsonValue | undef
 /** Shows a value for evidence text, naming the documented default when the property is absent. */
 export function describe(value: JsonValue | undefined, defaultWhenAbsent: string): string {
   return value === undefined || value === null ? `absent (service default: ${defaultWhenAbsent})` : JSON.stringify(value);
+}
+
+/**
+ * Passes when the property equals `expected` (any casing); otherwise fails with evidence naming the value, or the
+ * service default when the property is absent.
+ */
+export function expectEnum(resource: ArmResource, path: string, expected: string, defaultWhenAbsent: string): Evaluation {
+  const value = readPath(resource, path);
+  if (enumEquals(value, expected)) return PASS;
+  return fail(`${path.split(".").pop()} is ${describe(value, defaultWhenAbsent)}`, { [path]: value });
 }
 
 /** Computes nest their type-specific properties one level deeper: properties.properties.*. */

@@ -1,5 +1,4 @@
-import { enumEquals, readPath } from "../arm/resource.js";
-import { describe, fail, PASS, type Rule } from "./rule.js";
+import { expectEnum, type Rule } from "./rule.js";
 
 const PATH = "properties.publicNetworkAccess";
 
@@ -19,8 +18,6 @@ export const workspacePublicNetworkAccess: Rule = {
   ],
   evaluate(resource) {
     // Applies to every workspace kind: Default, Hub, Project, FeatureStore.
-    const value = readPath(resource, PATH);
-    if (enumEquals(value, "Disabled")) return PASS;
-    return fail(`publicNetworkAccess is ${describe(value, "Enabled")}`, { [PATH]: value });
+    return expectEnum(resource, PATH, "Disabled", "Enabled");
   },
 };
