@@ -4,6 +4,13 @@ import { RULES } from "./rules/index.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MODES = ["remediate", "alert", "off"] as const;
+const SEVERITIES = ["critical", "high", "medium", "low"] as const;
+
+const emailList = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.string().email("must be email addresses")));
 
 const csvOfGuids = z
   .string()
@@ -50,6 +57,17 @@ export const configSchema = z.object({
   AMLGUARD_STORAGE_CONNECTION_STRING: z.string().optional(),
   AzureWebJobsStorage: z.string().optional(),
   AzureWebJobsStorage__accountName: z.string().regex(/^[a-z0-9]{3,24}$/, "must be a storage account name").optional(),
+  // Alerts. The webhook URL is a secret (its sig parameter): a Key Vault reference in Azure, never logged.
+  AMLGUARD_TEAMS_WEBHOOK_URL: z.string().url("must be a URL").startsWith("https://", "must be https").optional(),
+  AMLGUARD_TEAMS_MIN_SEVERITY: z.enum(SEVERITIES).default("medium"),
+  AMLGUARD_EMAIL_TO: emailList,
+  AMLGUARD_EMAIL_FROM: z.string().email("must be an email address").optional(),
+  AMLGUARD_EMAIL_MIN_SEVERITY: z.enum(SEVERITIES).default("high"),
+  AMLGUARD_ACS_ENDPOINT: z.string().url("must be a URL").startsWith("https://", "must be https").optional(),
+  AMLGUARD_SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be smtp:// or smtps://").optional(),
+  AMLGUARD_ALERT_DEDUPE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
+  AMLGUARD_ALERT_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(24),
+  AMLGUARD_PORTAL_URL: z.string().url().startsWith("https://").default("https://portal.azure.com"),
 });
 
 export type StorageSetting = { connectionString: string } | { endpoint: string } | undefined;
@@ -64,6 +82,17 @@ export interface AmlguardConfig {
   clientId?: string;
   maxDeliveryAttempts: number;
   storage: StorageSetting;
+  alerts: AlertConfig;
+}
+
+export type Severity = (typeof SEVERITIES)[number];
+
+export interface AlertConfig {
+  teams?: { webhookUrl: string; minSeverity: Severity };
+  email?: { to: string[]; from: string; minSeverity: Severity; via: { acsEndpoint: string } | { smtpUrl: string } };
+  dedupeWindowMs: number;
+  ttlMs: number;
+  portalUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +117,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AmlguardConfig
     ...(c.AZURE_CLIENT_ID ? { clientId: c.AZURE_CLIENT_ID } : {}),
     maxDeliveryAttempts: c.AMLGUARD_MAX_DELIVERY_ATTEMPTS,
     storage: storageOf(c),
+    alerts: alertsOf(c),
+  };
+}
+
+function alertsOf(c: z.infer<typeof configSchema>): AlertConfig {
+  const via = c.AMLGUARD_ACS_ENDPOINT ? { acsEndpoint: c.AMLGUARD_ACS_ENDPOINT } : c.AMLGUARD_SMTP_URL ? { smtpUrl: c.AMLGUARD_SMTP_URL } : undefined;
+  if (c.AMLGUARD_EMAIL_TO.length > 0 && (!via || !c.AMLGUARD_EMAIL_FROM)) {
+    throw new ConfigError("invalid configuration: AMLGUARD_EMAIL_TO needs AMLGUARD_EMAIL_FROM and AMLGUARD_ACS_ENDPOINT or AMLGUARD_SMTP_URL");
+  }
+  return {
+    ...(c.AMLGUARD_TEAMS_WEBHOOK_URL ? { teams: { webhookUrl: c.AMLGUARD_TEAMS_WEBHOOK_URL, minSeverity: c.AMLGUARD_TEAMS_MIN_SEVERITY } } : {}),
+    ...(via && c.AMLGUARD_EMAIL_FROM && c.AMLGUARD_EMAIL_TO.length
+      ? { email: { to: c.AMLGUARD_EMAIL_TO, from: c.AMLGUARD_EMAIL_FROM, minSeverity: c.AMLGUARD_EMAIL_MIN_SEVERITY, via } }
+      : {}),
+    dedupeWindowMs: c.AMLGUARD_ALERT_DEDUPE_MINUTES * 60_000,
+    ttlMs: c.AMLGUARD_ALERT_TTL_HOURS * 3_600_000,
+    portalUrl: c.AMLGUARD_PORTAL_URL,
   };
 }
 

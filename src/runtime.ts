@@ -1,6 +1,9 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { AlertSink } from "./alerts/alert.js";
+import { AcsEmailChannel, SmtpChannel, TeamsChannel, type AlertChannel } from "./alerts/channels.js";
+import { Outbox } from "./alerts/outbox.js";
+import { AlertDedupe, AlertRouter } from "./alerts/router.js";
 import { createAzureArmClient } from "./adapters.js";
 import { ConfigError, type AmlguardConfig } from "./config.js";
 import type { Logger } from "./log.js";
@@ -10,8 +13,18 @@ import { AuditLog } from "./state/audit.js";
 import { ActionLocks, EventLedger } from "./state/ledger.js";
 import { openTable, tableNames, type TableStorageTarget } from "./state/tables.js";
 
-/** Everything the pipeline needs, made once per process from validated config. Without `alerts`, alerts are logged. */
-export type Runtime = Omit<EventDeps, "log" | "alerts"> & { alerts?: AlertSink };
+/** Alert delivery: the channels, the outbox they are fed from, and the dedupe window. */
+export interface Alerting {
+  channels: AlertChannel[];
+  outbox: Outbox;
+  dedupe: AlertDedupe;
+}
+
+/**
+ * Everything the pipeline needs, made once per process from validated config. Alerts go to `alerts` when given
+ * (tests, benchmarks), else through `alerting` (router → outbox → channels), else to the log only.
+ */
+export type Runtime = Omit<EventDeps, "log" | "alerts"> & { alerts?: AlertSink; alerting?: Alerting };
 
 export function settingsOf(config: AmlguardConfig): PipelineSettings {
   return {
@@ -32,6 +45,37 @@ export async function openState(target: TableStorageTarget, prefix?: string): Pr
   return { ledger: new EventLedger(ledger), locks: new ActionLocks(locks), audit: new AuditLog(audit) };
 }
 
+/** The outbox and dedupe tables for a set of channels. */
+export async function openAlerting(
+  target: TableStorageTarget,
+  channels: AlertChannel[],
+  options: { dedupeWindowMs: number; ttlMs: number; baseBackoffMs?: number },
+  prefix?: string,
+): Promise<Alerting> {
+  const names = tableNames(prefix);
+  const [outbox, dedupe] = await Promise.all([openTable(target, names.outbox), openTable(target, names.dedupe)]);
+  return {
+    channels,
+    outbox: new Outbox(outbox, { ttlMs: options.ttlMs, ...(options.baseBackoffMs ? { baseBackoffMs: options.baseBackoffMs } : {}) }),
+    dedupe: new AlertDedupe(dedupe, options.dedupeWindowMs),
+  };
+}
+
+/** The channels configured, with the managed identity for Azure Communication Services. */
+export function channelsOf(config: AmlguardConfig, credential: TokenCredential, ca?: string): AlertChannel[] {
+  const { teams, email, portalUrl } = config.alerts;
+  const channels: AlertChannel[] = [];
+  if (teams) channels.push(new TeamsChannel(teams.webhookUrl, teams.minSeverity, { portal: portalUrl, ...(ca ? { ca } : {}) }));
+  if (email) {
+    channels.push(
+      "acsEndpoint" in email.via
+        ? new AcsEmailChannel(email.via.acsEndpoint, credential, email.from, email.to, email.minSeverity, { portal: portalUrl, ...(ca ? { ca } : {}) })
+        : new SmtpChannel(email.via.smtpUrl, email.from, email.to, email.minSeverity, portalUrl),
+    );
+  }
+  return channels;
+}
+
 /** The Azure runtime: managed identity (DefaultAzureCredential) for ARM and, where configured, for Table Storage. */
 export async function createAzureRuntime(config: AmlguardConfig, credential: TokenCredential = new DefaultAzureCredential()): Promise<Runtime> {
   if (!config.storage) throw new ConfigError("no Table Storage configured: set AzureWebJobsStorage__accountName, AMLGUARD_TABLE_ENDPOINT or AMLGUARD_STORAGE_CONNECTION_STRING");
@@ -39,6 +83,7 @@ export async function createAzureRuntime(config: AmlguardConfig, credential: Tok
   return {
     arm: createAzureArmClient(config, credential),
     ...(await openState(target)),
+    alerting: await openAlerting(target, channelsOf(config, credential), config.alerts),
     settings: settingsOf(config),
     now: () => new Date(),
   };
@@ -46,7 +91,9 @@ export async function createAzureRuntime(config: AmlguardConfig, credential: Tok
 
 /** The pipeline's dependencies for one invocation, logging through that invocation's logger. */
 export function depsFor(runtime: Runtime, log: Logger): EventDeps {
-  return { ...runtime, alerts: runtime.alerts ?? logAlertSink(log), log };
+  const { alerting } = runtime;
+  const alerts = runtime.alerts ?? (alerting ? new AlertRouter(alerting.channels, alerting.outbox, alerting.dedupe, log) : logAlertSink(log));
+  return { ...runtime, alerts, log };
 }
 
 /** Alerts as structured log lines (Application Insights in Azure): the channel that is always there. */

@@ -1,0 +1,179 @@
+import { randomBytes } from "node:crypto";
+import { odata, type TableClient } from "@azure/data-tables";
+import type { Logger } from "../log.js";
+import { statusOf } from "../state/tables.js";
+import type { Alert } from "./alert.js";
+import { DeliveryError, type AlertChannel, type ChannelName } from "./channels.js";
+
+export type OutboxStatus = "pending" | "delivered" | "rejected" | "expired";
+
+export interface OutboxEntry {
+  channel: ChannelName;
+  id: string;
+  alert: Alert;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  expiresAt: string;
+  lastError?: string;
+}
+
+export interface DispatchReport {
+  delivered: number;
+  messages: number;
+  failed: number;
+  rejected: number;
+  expired: number;
+}
+
+const LEASE_ROW = "~lease";
+/** Up to this many due alerts go out one by one; more become one digest. */
+const DIGEST_THRESHOLD = 3;
+const MAX_PER_DIGEST = 500;
+
+/**
+ * Alerts are written here first and delivered by the dispatcher (the outbox timer), so a channel that is down, slow
+ * or throttling loses nothing: failed deliveries are retried with exponential backoff (or the channel's Retry-After)
+ * until delivered or expired. One dispatcher per channel at a time (a lease), so nothing is sent twice by twins.
+ */
+export class Outbox {
+  constructor(
+    private readonly table: TableClient,
+    private readonly options: { ttlMs: number; now?: () => number; leaseMs?: number; baseBackoffMs?: number; maxBackoffMs?: number },
+  ) {}
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  async enqueue(channel: ChannelName, alert: Alert): Promise<void> {
+    const now = this.now();
+    await this.table.createEntity({
+      partitionKey: channel,
+      rowKey: `${String(now).padStart(15, "0")}-${randomBytes(6).toString("hex")}`,
+      alert: JSON.stringify(alert),
+      status: "pending",
+      attempts: 0,
+      nextAttemptAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + this.options.ttlMs).toISOString(),
+    });
+  }
+
+  /** Entries not yet delivered (pending, and those refused or expired, which need a person). */
+  async undelivered(): Promise<OutboxEntry[]> {
+    const rows = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`status ne ${"delivered"}` } });
+    const entries: OutboxEntry[] = [];
+    for await (const row of rows) if (row.rowKey !== LEASE_ROW) entries.push(toEntry(row));
+    return entries;
+  }
+
+  async dispatch(channels: readonly AlertChannel[], log: Logger): Promise<DispatchReport> {
+    const report: DispatchReport = { delivered: 0, messages: 0, failed: 0, rejected: 0, expired: 0 };
+    for (const channel of channels) {
+      const lease = await this.acquireLease(channel.name);
+      if (!lease) continue;
+      try {
+        await this.dispatchChannel(channel, report, log);
+      } finally {
+        await this.table.deleteEntity(channel.name, LEASE_ROW, { etag: lease }).catch(() => undefined);
+      }
+    }
+    return report;
+  }
+
+  private async dispatchChannel(channel: AlertChannel, report: DispatchReport, log: Logger): Promise<void> {
+    const now = this.now();
+    const rows = this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: odata`PartitionKey eq ${channel.name} and status eq ${"pending"}` },
+    });
+    const due: OutboxEntry[] = [];
+    for await (const row of rows) {
+      const entry = toEntry(row);
+      if (Date.parse(entry.expiresAt) <= now) {
+        await this.update(entry, { status: "expired" });
+        log.error("alert expired undelivered", { channel: channel.name, ruleId: entry.alert.ruleId, resourceId: entry.alert.resourceId, lastError: entry.lastError });
+        report.expired += 1;
+      } else if (Date.parse(entry.nextAttemptAt) <= now) {
+        due.push(entry);
+      }
+    }
+    const batches = due.length <= DIGEST_THRESHOLD ? due.map((e) => [e]) : chunk(due, MAX_PER_DIGEST);
+    for (const batch of batches) {
+      try {
+        await channel.deliver(batch.map((e) => e.alert));
+        for (const entry of batch) await this.update(entry, { status: "delivered", attempts: entry.attempts + 1, deliveredAt: new Date(this.now()).toISOString() });
+        report.delivered += batch.length;
+        report.messages += 1;
+      } catch (error) {
+        const failure = error instanceof DeliveryError ? error : new DeliveryError(`delivery failed: ${(error as Error).message.split("\n")[0]}`);
+        if (failure.permanent) {
+          for (const entry of batch) await this.update(entry, { status: "rejected", attempts: entry.attempts + 1, lastError: failure.message });
+          log.error("alert refused by channel", { channel: channel.name, error: failure.message, count: batch.length });
+          report.rejected += batch.length;
+          continue;
+        }
+        for (const entry of batch) {
+          const attempts = entry.attempts + 1;
+          const wait = Math.max(failure.retryAfterMs ?? 0, this.backoff(attempts));
+          await this.update(entry, { attempts, nextAttemptAt: new Date(this.now() + wait).toISOString(), lastError: failure.message });
+        }
+        log.warn("alert delivery failed; will retry", { channel: channel.name, error: failure.message, count: batch.length });
+        report.failed += batch.length;
+        // The channel is down or throttling: the rest waits for the next round.
+        for (const rest of batches.slice(batches.indexOf(batch) + 1)) {
+          for (const entry of rest) await this.update(entry, { nextAttemptAt: new Date(this.now() + (failure.retryAfterMs ?? this.backoff(1))).toISOString() });
+        }
+        break;
+      }
+    }
+  }
+
+  private backoff(attempts: number): number {
+    const base = this.options.baseBackoffMs ?? 30_000;
+    const max = this.options.maxBackoffMs ?? 15 * 60_000;
+    return Math.min(max, base * 2 ** (attempts - 1));
+  }
+
+  private async update(entry: OutboxEntry, changes: Record<string, string | number>): Promise<void> {
+    await this.table.updateEntity({ partitionKey: entry.channel, rowKey: entry.id, ...changes }, "Merge");
+  }
+
+  /** A per-channel lease (create, or take over an expired one with its ETag); returns the ETag to release with. */
+  private async acquireLease(channel: ChannelName): Promise<string | undefined> {
+    const leaseUntil = new Date(this.now() + (this.options.leaseMs ?? 120_000)).toISOString();
+    try {
+      const created = await this.table.createEntity({ partitionKey: channel, rowKey: LEASE_ROW, leaseUntil });
+      return created.etag;
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error;
+    }
+    const existing = await this.table.getEntity<{ leaseUntil: string }>(channel, LEASE_ROW);
+    if (Date.parse(existing.leaseUntil) > this.now()) return undefined;
+    try {
+      const updated = await this.table.updateEntity({ partitionKey: channel, rowKey: LEASE_ROW, leaseUntil }, "Replace", { etag: existing.etag });
+      return updated.etag;
+    } catch (error) {
+      if (statusOf(error) === 412) return undefined;
+      throw error;
+    }
+  }
+}
+
+function toEntry(row: Record<string, unknown>): OutboxEntry {
+  return {
+    channel: row.partitionKey as ChannelName,
+    id: row.rowKey as string,
+    alert: JSON.parse(row.alert as string) as Alert,
+    status: row.status as OutboxStatus,
+    attempts: Number(row.attempts ?? 0),
+    nextAttemptAt: row.nextAttemptAt as string,
+    expiresAt: row.expiresAt as string,
+    ...(typeof row.lastError === "string" ? { lastError: row.lastError } : {}),
+  };
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}

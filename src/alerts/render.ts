@@ -1,0 +1,68 @@
+import { parseMlResourceId } from "../arm/ids.js";
+import type { Alert, AlertOutcome } from "./alert.js";
+
+export interface ResourceLabels {
+  name: string;
+  workspace?: string;
+  subscription: string;
+  resourceGroup: string;
+  portalUrl: string;
+}
+
+/** Where the resource sits, for people: its name, workspace, subscription, and a portal deep link. */
+export function labelsOf(resourceId: string, portal = "https://portal.azure.com"): ResourceLabels {
+  const link = `${portal}/#resource${resourceId}/overview`;
+  try {
+    const id = parseMlResourceId(resourceId);
+    const name = [...id.childNames].pop() ?? id.parentName;
+    return {
+      name: id.kind === "onlineDeployment" ? id.childNames.join("/") : name,
+      ...(id.kind !== "workspace" && id.kind !== "registry" ? { workspace: id.parentName } : {}),
+      subscription: id.subscriptionId,
+      resourceGroup: id.resourceGroup,
+      portalUrl: link,
+    };
+  } catch {
+    return { name: resourceId.split("/").pop() ?? resourceId, subscription: resourceId.split("/")[2] ?? "?", resourceGroup: resourceId.split("/")[4] ?? "?", portalUrl: link };
+  }
+}
+
+export const OUTCOME_LABEL: Record<AlertOutcome, string> = {
+  remediated: "Remediated by amlguard",
+  "dry-run": "Dry-run: amlguard would remediate",
+  "needs-action": "Needs action",
+  failed: "amlguard could not remediate",
+};
+
+export function actorText(alert: Alert): string {
+  const actor = alert.actor;
+  if (!actor) return "unknown";
+  const who = actor.name ?? actor.objectId ?? actor.appId ?? "unknown";
+  return actor.principalType ? `${who} (${actor.principalType})` : who;
+}
+
+/** The facts shown for one alert, in order; shared by the card, the HTML and the plain-text email. */
+export function factsOf(alert: Alert, portal?: string): Array<[string, string]> {
+  const labels = labelsOf(alert.resourceId, portal);
+  const facts: Array<[string, string]> = [
+    ["Resource", labels.name],
+    ...(labels.workspace ? ([["Workspace", labels.workspace]] as Array<[string, string]>) : []),
+    ["Resource group", labels.resourceGroup],
+    ["Subscription", labels.subscription],
+    ["Changed by", actorText(alert)],
+  ];
+  if (alert.evidence) facts.push(["Evidence", alert.evidence]);
+  if (alert.actionTaken) facts.push(["amlguard did", alert.actionTaken]);
+  if (alert.undo) facts.push(["Undo", alert.undo]);
+  if (alert.nextStep) facts.push(["Next step", alert.nextStep]);
+  if (alert.ruleId) facts.push(["Rule", alert.ruleId]);
+  if (alert.correlationId) facts.push(["Correlation id", alert.correlationId]);
+  facts.push(["Time (UTC)", alert.at]);
+  return facts;
+}
+
+export function summaryLine(alerts: readonly Alert[]): string {
+  const counts = new Map<AlertOutcome, number>();
+  for (const alert of alerts) counts.set(alert.outcome, (counts.get(alert.outcome) ?? 0) + 1);
+  return [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(", ");
+}

@@ -1,0 +1,67 @@
+import { createHash } from "node:crypto";
+import type { TableClient } from "@azure/data-tables";
+import type { Logger } from "../log.js";
+import { SEVERITY_ORDER } from "../rules/rule.js";
+import { statusOf } from "../state/tables.js";
+import type { Alert, AlertSink } from "./alert.js";
+import type { AlertChannel } from "./channels.js";
+import type { Outbox } from "./outbox.js";
+
+/**
+ * Suppresses the same alert (resource, rule, outcome, evidence) seen again within a window, across instances:
+ * a conditional insert per key, re-armed with its ETag once the window has passed.
+ */
+export class AlertDedupe {
+  constructor(
+    private readonly table: TableClient,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async firstInWindow(alert: Alert): Promise<boolean> {
+    const key = createHash("sha256")
+      .update([alert.resourceId.toLowerCase(), alert.ruleId ?? "", alert.outcome, alert.evidence ?? ""].join("|"))
+      .digest("hex")
+      .slice(0, 40);
+    const at = new Date(this.now()).toISOString();
+    try {
+      await this.table.createEntity({ partitionKey: key, rowKey: "seen", at });
+      return true;
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error;
+    }
+    const existing = await this.table.getEntity<{ at: string }>(key, "seen");
+    if (this.now() - Date.parse(existing.at) < this.windowMs) return false;
+    try {
+      await this.table.updateEntity({ partitionKey: key, rowKey: "seen", at }, "Replace", { etag: existing.etag });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 412) return false;
+      throw error;
+    }
+  }
+}
+
+/**
+ * The pipeline's AlertSink: logs every alert (Application Insights), drops duplicates within the window, and queues
+ * the rest in the outbox for each channel whose minimum severity it meets.
+ */
+export class AlertRouter implements AlertSink {
+  constructor(
+    private readonly channels: readonly AlertChannel[],
+    private readonly outbox: Outbox,
+    private readonly dedupe: AlertDedupe,
+    private readonly log: Logger,
+  ) {}
+
+  async send(alert: Alert): Promise<void> {
+    this.log.warn(`alert: ${alert.outcome}: ${alert.title}`, { severity: alert.severity, ruleId: alert.ruleId, resourceId: alert.resourceId, outcome: alert.outcome, correlationId: alert.correlationId });
+    if (!(await this.dedupe.firstInWindow(alert))) {
+      this.log.info("alert suppressed: the same alert was sent within the dedupe window", { ruleId: alert.ruleId, resourceId: alert.resourceId });
+      return;
+    }
+    for (const channel of this.channels) {
+      if (SEVERITY_ORDER.indexOf(alert.severity) <= SEVERITY_ORDER.indexOf(channel.minSeverity)) await this.outbox.enqueue(channel.name, alert);
+    }
+  }
+}
