@@ -100,7 +100,8 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AmlguardConfig {
-  const parsed = configSchema.safeParse(env);
+  // An empty setting (as in local.settings.sample.json) means "not set".
+  const parsed = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
   if (!parsed.success) {
     // Name the setting and the problem; never echo the value (connection strings carry keys).
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);

@@ -5,7 +5,15 @@ import { ArmClient } from "./azure/arm-client.js";
 import { createEventGridHandler } from "./functions/event-grid.js";
 import { newInvocationContext } from "./functions/invocation.js";
 import type { PipelineSettings } from "./pipeline/settings.js";
-import { openState, type Runtime } from "./runtime.js";
+import { join } from "node:path";
+import { SmtpChannel, TeamsChannel } from "./alerts/channels.js";
+import { AlertRouter } from "./alerts/router.js";
+import { createOutboxHandler } from "./functions/outbox.js";
+import { silentLogger } from "./log.js";
+import { openAlerting, openState, type Runtime } from "./runtime.js";
+import { writeGallery } from "./sandbox/gallery.js";
+import { SmtpSink, type ReceivedEmail } from "./sandbox/smtp-sink.js";
+import { TeamsWorkflowsReceiver, type ReceivedCard } from "./sandbox/teams-receiver.js";
 import { startAzuriteTables } from "./sandbox/azurite.js";
 import type { SandboxPrincipal } from "./sandbox/events.js";
 import { startSandbox, type RunningSandbox } from "./sandbox/index.js";
@@ -37,6 +45,10 @@ export interface DemoResult {
   eventsDelivered: number;
   audit: AuditRecord[];
   alerts: Alert[];
+  /** What the sandbox's Teams Workflows receiver and SMTP sink received from the outbox. */
+  received: { teamsCards: ReceivedCard[]; emails: ReceivedEmail[] };
+  /** An HTML page rendering the received cards and emails. */
+  galleryPath: string;
 }
 
 export interface DemoIo {
@@ -47,11 +59,11 @@ export interface DemoIo {
  * The whole bot on the embedded sandbox: scan the estate, then play a user's risky changes through ARM, deliver the
  * events ARM publishes to the real Event Grid handler (duplicates included), and return the audit trail.
  */
-export async function runDemo(io: DemoIo, options: { keepServing?: (sandbox: RunningSandbox) => Promise<void> } = {}): Promise<DemoResult> {
-  const steps = 5;
-  io.progress(`[1/${steps}] starting the Azure sandbox (ARM over HTTPS) and Azurite (Table Storage)`);
+export async function runDemo(io: DemoIo, options: { keepServing?: (sandbox: RunningSandbox) => Promise<void>; galleryPath?: string } = {}): Promise<DemoResult> {
+  const steps = 6;
+  io.progress(`[1/${steps}] starting the Azure sandbox: ARM over HTTPS, Azurite (Table Storage), a Teams Workflows receiver, an SMTP sink`);
   const sandbox = await startSandbox();
-  const azurite = await startAzuriteTables();
+  const [azurite, teams, smtp] = await Promise.all([startAzuriteTables(), new TeamsWorkflowsReceiver().start(), new SmtpSink().start()]);
   try {
     const arm = sandbox.arm;
     const botArm = new ArmClient({ endpoint: arm.endpoint, credential: arm.credential(DEMO_BOT), ca: arm.ca });
@@ -89,9 +101,24 @@ export async function runDemo(io: DemoIo, options: { keepServing?: (sandbox: Run
     );
 
     io.progress(`[4/${steps}] delivering ARM's events to the Event Grid handler (with a duplicate, and the bot's own writes)`);
-    const state = await openState({ connectionString: azurite.connectionString });
+    const storage = { connectionString: azurite.connectionString };
+    const state = await openState(storage);
+    const channels = [
+      new TeamsChannel(teams.webhookUrl, "low", { ca: teams.ca }),
+      new SmtpChannel(smtp.url, "amlguard@contoso.example", ["ml-platform-security@contoso.example"], "high"),
+    ];
+    const alerting = await openAlerting(storage, channels, { dedupeWindowMs: 3_600_000, ttlMs: 24 * 3_600_000 });
+    const router = new AlertRouter(channels, alerting.outbox, alerting.dedupe, silentLogger);
     const alerts: Alert[] = [];
-    const runtime: Runtime = { arm: botArm, ...state, alerts: { send: async (alert) => void alerts.push(alert) }, settings: DEMO_SETTINGS, now: () => new Date() };
+    const runtime: Runtime = {
+      arm: botArm,
+      ...state,
+      alerting,
+      // The real router (dedupe, routing, outbox); the demo also keeps a copy to print.
+      alerts: { send: async (alert) => void (alerts.push(alert), await router.send(alert)) },
+      settings: DEMO_SETTINGS,
+      now: () => new Date(),
+    };
     const handler = createEventGridHandler(async () => runtime);
     const deliver = (event: JsonObject): Promise<void> =>
       handler(event as unknown as EventGridEvent, newInvocationContext("resourceEvents"));
@@ -109,14 +136,27 @@ export async function runDemo(io: DemoIo, options: { keepServing?: (sandbox: Run
       delivered += 1;
     }
 
-    io.progress(`[5/${steps}] reading the audit trail`);
+    io.progress(`[5/${steps}] the outbox timer delivers the alerts to Teams and email`);
+    await createOutboxHandler(async () => runtime)({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: new Date().toISOString() } }, newInvocationContext("alertOutbox"));
+    const galleryPath = options.galleryPath ?? join(process.cwd(), ".amlguard", "demo-alerts.html");
+    await writeGallery(galleryPath, teams.received, smtp.received);
+
+    io.progress(`[6/${steps}] reading the audit trail`);
     const audit = await state.audit.list(new Date(Date.now() - 3600_000));
-    const result: DemoResult = { armEndpoint: arm.endpoint, scan, userActions, eventsDelivered: delivered, audit, alerts };
+    const result: DemoResult = {
+      armEndpoint: arm.endpoint,
+      scan,
+      userActions,
+      eventsDelivered: delivered,
+      audit,
+      alerts,
+      received: { teamsCards: [...teams.received], emails: [...smtp.received] },
+      galleryPath,
+    };
     if (options.keepServing) await options.keepServing(sandbox);
     return result;
   } finally {
-    await sandbox.close();
-    await azurite.close();
+    await Promise.all([sandbox.close(), azurite.close(), teams.close(), smtp.close()]);
   }
 }
 

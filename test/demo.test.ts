@@ -1,11 +1,16 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { adaptiveCardProblems } from "../src/sandbox/adaptive-card-check.js";
 import { DEMO_BOT, DEMO_USER, runDemo } from "../src/demo.js";
 
 describe("npm start: the demo plays the whole bot on the embedded sandbox", () => {
   it("scans, remediates the user's risky writes through the real handler, honours the exemption, and never loops", async () => {
     const steps: string[] = [];
-    const result = await runDemo({ progress: (s) => steps.push(s) });
-    expect(steps).toHaveLength(5);
+    const galleryPath = join(mkdtempSync(join(tmpdir(), "amlguard-demo-")), "alerts.html");
+    const result = await runDemo({ progress: (s) => steps.push(s) }, { galleryPath });
+    expect(steps).toHaveLength(6);
     expect(result.scan.flatMap((s) => s.findings).length).toBeGreaterThan(0);
     const byRule = (decision: string): string[] => result.audit.filter((r) => r.decision === decision).map((r) => `${r.ruleId}@${r.resourceId!.split("/").pop()}`).sort();
     expect(byRule("remediated")).toEqual([
@@ -24,5 +29,14 @@ describe("npm start: the demo plays the whole bot on the embedded sandbox", () =
     expect(fromBot.length).toBeGreaterThan(0);
     expect(fromBot.every((r) => ["compliant", "own-write", "ignored"].includes(r.decision))).toBe(true);
     expect(result.alerts.filter((a) => a.outcome === "remediated")).toHaveLength(6);
+    // The outbox delivered them: one digest card to Teams (all severities), one email (high and above).
+    expect(result.received.teamsCards).toHaveLength(1);
+    expect(adaptiveCardProblems(result.received.teamsCards[0]!.card)).toEqual([]);
+    expect(JSON.stringify(result.received.teamsCards[0]!.card)).toContain(`amlguard: ${result.alerts.length} alerts`);
+    expect(result.received.emails).toHaveLength(1);
+    expect(result.received.emails[0]!.subject).toMatch(/^\[amlguard\] \d+ alerts/);
+    const page = readFileSync(galleryPath, "utf8");
+    expect(page).toContain("AdaptiveCards.AdaptiveCard");
+    expect(page).toContain(result.received.emails[0]!.subject.replace(/&/g, "&amp;"));
   });
 });

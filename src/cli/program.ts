@@ -10,7 +10,9 @@ import { openState } from "../runtime.js";
 import { DefaultAzureCredential } from "@azure/identity";
 import { describeError } from "../errors.js";
 import { scanViaArm, type ScanResult } from "../scan.js";
-import { auditTable, countsLine, findingsTable, severitySummary, shortName } from "./format.js";
+import { auditTable, countsLine, findingsTable, severitySummary, shortName, table } from "./format.js";
+import { Outbox } from "../alerts/outbox.js";
+import { openTable, tableNames, type TableStorageTarget } from "../state/tables.js";
 import { scanProgressReporter, type Output } from "./progress.js";
 
 export interface CliIo {
@@ -94,13 +96,31 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option("--json", "print records as JSON")
     .action(async (options: { since: string; json?: boolean }) => {
       const since = parseSince(options.since, new Date());
-      const config = loadConfig(io.env);
-      if (!config.storage) throw new UsageError("no Table Storage configured: set AMLGUARD_STORAGE_CONNECTION_STRING, AMLGUARD_TABLE_ENDPOINT or AzureWebJobsStorage__accountName");
-      const target = "endpoint" in config.storage ? { endpoint: config.storage.endpoint, credential: new DefaultAzureCredential() } : config.storage;
-      const { audit } = await openState(target);
+      const { audit } = await openState(storageTarget(io.env));
       const records = await audit.list(since);
       if (options.json) io.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
       else io.stdout.write(`${auditTable(records, columnsOf(io.stdout))}\n`);
+    });
+
+  program
+    .command("alerts")
+    .description("alert outbox")
+    .command("pending")
+    .description("list alerts not yet delivered (waiting for retry, refused by the channel, or expired)")
+    .option("--json", "print entries as JSON")
+    .action(async (options: { json?: boolean }) => {
+      const outbox = new Outbox(await openTable(storageTarget(io.env), tableNames().outbox), { ttlMs: 0 });
+      const entries = await outbox.undelivered();
+      if (options.json) {
+        io.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+        return;
+      }
+      if (entries.length === 0) {
+        io.stdout.write("No undelivered alerts.\n");
+        return;
+      }
+      const rows = entries.map((e) => [e.channel, e.status, String(e.attempts), e.nextAttemptAt.slice(0, 19), `${e.alert.severity} ${e.alert.outcome}: ${e.alert.title} (${shortName(e.alert.resourceId)})${e.lastError ? ` [${e.lastError}]` : ""}`]);
+      io.stdout.write(`${table(["CHANNEL", "STATUS", "TRIES", "NEXT TRY (UTC)", "ALERT"], rows, columnsOf(io.stdout), [7, 9, 5, 19])}\n`);
     });
 
   program
@@ -203,6 +223,24 @@ async function demo(io: CliIo, options: { json?: boolean; serve?: boolean }): Pr
   for (const alert of result.alerts.filter((a) => a.outcome === "remediated")) {
     out(`   - ${alert.title}: ${shortName(alert.resourceId)}; undo: ${alert.undo ?? "-"}`);
   }
+  out();
+  const { teamsCards, emails } = result.received;
+  out(`5. Delivered through the outbox: ${teamsCards.length} Teams card(s) to the Workflows webhook, ${emails.length} email(s) to the SMTP sink`);
+  for (const card of teamsCards) out(`   - Teams: ${cardHeadline(card.card)}`);
+  for (const email of emails) out(`   - Email: ${email.subject}`);
+  out(`   Rendered cards and emails: ${result.galleryPath}`);
+}
+
+function cardHeadline(card: Record<string, unknown>): string {
+  const body = Array.isArray(card.body) ? (card.body as Array<{ text?: unknown }>) : [];
+  return body.map((block) => (typeof block.text === "string" ? block.text : "")).filter(Boolean).slice(0, 2).join(" | ").replace(/\\/g, "");
+}
+
+/** Table Storage from the settings, with the Azure CLI / managed identity where it is identity-based. */
+function storageTarget(env: NodeJS.ProcessEnv): TableStorageTarget {
+  const { storage } = loadConfig(env);
+  if (!storage) throw new UsageError("no Table Storage configured: set AMLGUARD_STORAGE_CONNECTION_STRING, AMLGUARD_TABLE_ENDPOINT or AzureWebJobsStorage__accountName");
+  return "endpoint" in storage ? { endpoint: storage.endpoint, credential: new DefaultAzureCredential() } : storage;
 }
 
 function columnsOf(output: Output): number {
