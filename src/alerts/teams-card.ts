@@ -14,7 +14,8 @@ const COLOR: Record<Severity, string> = { critical: "Attention", high: "Attentio
  * links or emphasis.
  */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\`*_[\]()<>#+\-!|~])/g, "\\$1");
+  // Links need [..](..), emphasis * or _, code `, autolinks <..>: escaping these is enough, and keeps names readable.
+  return text.replace(/([\\`*_[\]<>])/g, "\\$1");
 }
 
 function card(body: unknown[], actions: unknown[]): Card {

@@ -37,6 +37,13 @@ ${emails
 <script>${renderer}</script>
 <script>
 const cards = ${cardsJson};
+// Teams renders card Markdown; the browser renderer needs a processor: escapes, **bold**, [links](https://...).
+AdaptiveCards.AdaptiveCard.onProcessMarkdown = (text, result) => {
+  const html = text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  const links = html.replace(/(^|[^\\\\])\\[((?:\\\\.|[^\\]])*)\\]\\((https:[^)\\s]+)\\)/g, '$1<a href="$3">$2</a>');
+  result.outputHtml = links.replace(/\\*\\*(.+?)\\*\\*/g, "<b>$1</b>").replace(/\\\\([\\\\\`*_\\[\\]<>])/g, "$1");
+  result.didProcess = true;
+};
 const host = document.getElementById("cards");
 for (const json of cards) {
   const card = new AdaptiveCards.AdaptiveCard();
