@@ -68,6 +68,20 @@ export const configSchema = z.object({
   AMLGUARD_ALERT_DEDUPE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
   AMLGUARD_ALERT_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(24),
   AMLGUARD_PORTAL_URL: z.string().url().startsWith("https://").default("https://portal.azure.com"),
+  // Manual remediation over HTTP (behind App Service authentication).
+  AMLGUARD_HTTP_REMEDIATE_ROLE: z.string().regex(/^[\w.-]{1,100}$/).default("AmlGuard.Remediate"),
+  AMLGUARD_HTTP_READ_ROLE: z.string().regex(/^[\w.-]{1,100}$/).default("AmlGuard.Read"),
+  AMLGUARD_HTTP_REMEDIATE_GROUPS: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(GUID, "must be group object ids"))),
+  AMLGUARD_HTTP_READ_GROUPS: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(GUID, "must be group object ids"))),
+  AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
 });
 
 export type StorageSetting = { connectionString: string } | { endpoint: string } | undefined;
@@ -83,6 +97,16 @@ export interface AmlguardConfig {
   maxDeliveryAttempts: number;
   storage: StorageSetting;
   alerts: AlertConfig;
+  http: HttpAccessConfig;
+}
+
+/** Who may call the HTTP functions: an app role or a group, per operation. */
+export interface HttpAccessConfig {
+  remediateRole: string;
+  readRole: string;
+  remediateGroups: string[];
+  readGroups: string[];
+  rateLimitPerMinute: number;
 }
 
 export type Severity = (typeof SEVERITIES)[number];
@@ -119,6 +143,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AmlguardConfig
     maxDeliveryAttempts: c.AMLGUARD_MAX_DELIVERY_ATTEMPTS,
     storage: storageOf(c),
     alerts: alertsOf(c),
+    http: {
+      remediateRole: c.AMLGUARD_HTTP_REMEDIATE_ROLE,
+      readRole: c.AMLGUARD_HTTP_READ_ROLE,
+      remediateGroups: c.AMLGUARD_HTTP_REMEDIATE_GROUPS,
+      readGroups: c.AMLGUARD_HTTP_READ_GROUPS,
+      rateLimitPerMinute: c.AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE,
+    },
   };
 }
 

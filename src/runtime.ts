@@ -12,6 +12,7 @@ import type { PipelineSettings } from "./pipeline/settings.js";
 import { AuditLog } from "./state/audit.js";
 import { ActionLocks, EventLedger } from "./state/ledger.js";
 import { openTable, tableNames, type TableStorageTarget } from "./state/tables.js";
+import { InflightRequests, RateLimiter } from "./state/throttle.js";
 
 /** Alert delivery: the channels, the outbox they are fed from, and the dedupe window. */
 export interface Alerting {
@@ -24,7 +25,12 @@ export interface Alerting {
  * Everything the pipeline needs, made once per process from validated config. Alerts go to `alerts` when given
  * (tests, benchmarks), else through `alerting` (router → outbox → channels), else to the log only.
  */
-export type Runtime = Omit<EventDeps, "log" | "alerts"> & { alerts?: AlertSink; alerting?: Alerting };
+export type Runtime = Omit<EventDeps, "log" | "alerts"> & {
+  alerts?: AlertSink;
+  alerting?: Alerting;
+  /** For manual requests (HTTP, CLI): the subscriptions in scope, in-flight request leases, the HTTP rate limit. */
+  manual?: { allowedSubscriptions: string[]; inflight: InflightRequests; rateLimiter: RateLimiter };
+};
 
 export function settingsOf(config: AmlguardConfig): PipelineSettings {
   return {
@@ -43,6 +49,13 @@ export async function openState(target: TableStorageTarget, prefix?: string): Pr
   const names = tableNames(prefix);
   const [ledger, locks, audit] = await Promise.all([openTable(target, names.ledger), openTable(target, names.locks), openTable(target, names.audit)]);
   return { ledger: new EventLedger(ledger), locks: new ActionLocks(locks), audit: new AuditLog(audit) };
+}
+
+/** State for manual requests: in-flight leases and the per-principal rate limit. */
+export async function openManual(target: TableStorageTarget, allowedSubscriptions: string[], perMinute: number, prefix?: string): Promise<NonNullable<Runtime["manual"]>> {
+  const names = tableNames(prefix);
+  const [inflight, rateLimit] = await Promise.all([openTable(target, names.inflight), openTable(target, names.rateLimit)]);
+  return { allowedSubscriptions, inflight: new InflightRequests(inflight), rateLimiter: new RateLimiter(rateLimit, perMinute) };
 }
 
 /** The outbox and dedupe tables for a set of channels. */
@@ -84,6 +97,7 @@ export async function createAzureRuntime(config: AmlguardConfig, credential: Tok
     arm: createAzureArmClient(config, credential),
     ...(await openState(target)),
     alerting: await openAlerting(target, channelsOf(config, credential), config.alerts),
+    manual: await openManual(target, config.subscriptionIds, config.http.rateLimitPerMinute),
     settings: settingsOf(config),
     now: () => new Date(),
   };

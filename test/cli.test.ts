@@ -155,3 +155,34 @@ describe("amlguard audit", () => {
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/no Table Storage configured/)]);
   });
 });
+
+describe("amlguard remediate", () => {
+  const ENDPOINT = "/subscriptions/3f2b6c1e-8d4a-4b7e-9c1f-2a5d7e9b0c11/resourceGroups/rg-ml-dev/providers/Microsoft.MachineLearningServices/workspaces/mlw-sandbox-dev/onlineEndpoints/churn-score";
+
+  it("remediates one resource through the same core (sandbox), exit 1 while findings remain", async () => {
+    const result = await cli(["remediate", ENDPOINT, "--sandbox", "--reason", "CHG-42", "--json"]);
+    const body = JSON.parse(result.stdout);
+    expect(body.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ ruleId: "endpoint-public-network-access", decision: "remediated" }),
+        expect.objectContaining({ ruleId: "endpoint-key-auth", decision: "alerted" }),
+      ]),
+    );
+    expect(result.code).toBe(1);
+  });
+
+  it("dry-run and --rule select what is planned", async () => {
+    const result = await cli(["remediate", ENDPOINT, "--sandbox", "--dry-run", "--rule", "endpoint-public-network-access"]);
+    expect(result.stdout).toMatch(/^DRY RUN: nothing written/);
+    expect(result.stdout).toMatch(/dry-run\s+endpoint-public-network-access/);
+    expect(result.code).toBe(0);
+  });
+
+  it("refuses forged ids and unknown rules with one line, exit 2", async () => {
+    for (const args of [["remediate", "/subscriptions/x", "--sandbox"], ["remediate", ENDPOINT, "--sandbox", "--rule", "nope"]]) {
+      const result = await cli(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});

@@ -1,12 +1,16 @@
 import { Command, CommanderError, Option } from "commander";
 import { createAzureArmClient } from "../adapters.js";
-import type { ArmClient } from "../azure/arm-client.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { InputError, readResourceFile } from "../inputs.js";
 import { evaluateResource, type Finding } from "../rules/index.js";
 import { startSandbox } from "../sandbox/index.js";
-import { DEMO_USER, runDemo } from "../demo.js";
-import { openState } from "../runtime.js";
+import { userInfo } from "node:os";
+import { ArmClient } from "../azure/arm-client.js";
+import { DEMO_BOT, DEMO_SETTINGS, DEMO_USER, runDemo } from "../demo.js";
+import type { Logger } from "../log.js";
+import { ManualError, manualRemediate, remediateRequestSchema } from "../manual/remediate.js";
+import { createAzureRuntime, depsFor, openManual, openState, type Runtime } from "../runtime.js";
+import { startAzuriteTables } from "../sandbox/azurite.js";
 import { DefaultAzureCredential } from "@azure/identity";
 import { describeError } from "../errors.js";
 import { scanViaArm, type ScanResult } from "../scan.js";
@@ -103,6 +107,42 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     });
 
   program
+    .command("remediate")
+    .description("evaluate one resource and remediate its findings now (same pipeline, modes forced to remediate)")
+    .argument("<resourceId>", "ARM id of a workspace, compute, online endpoint or deployment, or registry")
+    .option("--rule <id...>", "only these rules")
+    .option("--dry-run", "plan and audit, write nothing")
+    .option("--reason <text>", "why (recorded in the audit trail)", "manual remediation from the CLI")
+    .option("--sandbox", "run against the embedded sandbox's demo estate")
+    .option("--json", "print the result as JSON")
+    .action(async (resourceId: string, options: { rule?: string[]; dryRun?: boolean; reason: string; sandbox?: boolean; json?: boolean }) => {
+      const parsed = remediateRequestSchema.safeParse({ resourceId, reason: options.reason, ...(options.rule ? { rules: options.rule } : {}), ...(options.dryRun ? { dryRun: true } : {}) });
+      if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+      const user = userInfo().username;
+      const caller = { name: user, principalType: "User" };
+      const run = async (runtime: Runtime): Promise<void> => {
+        if (!runtime.manual) throw new UsageError("manual remediation needs AMLGUARD_SUBSCRIPTION_IDS and Table Storage");
+        const result = await manualRemediate(parsed.data, caller, `cli:${user}`, {
+          ...depsFor(runtime, stderrLogger(io)),
+          allowedSubscriptions: runtime.manual.allowedSubscriptions,
+          inflight: runtime.manual.inflight,
+        });
+        if (options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else {
+          const rows = result.findings.map((f) => [f.decision, f.ruleId, f.actionId ?? "-", f.message]);
+          io.stdout.write(`${result.dryRun ? "DRY RUN: nothing written\n" : ""}${table(["DECISION", "RULE", "ACTION", "DETAIL"], rows, columnsOf(io.stdout), [12, 34, 40])}\n`);
+        }
+        exitCode = result.findings.some((f) => ["alerted", "failed", "exempt", "off", "duplicate"].includes(f.decision)) ? EXIT.findings : EXIT.ok;
+      };
+      if (options.sandbox) {
+        await withSandboxRuntime(run);
+        return;
+      }
+      const config = loadConfig(io.env);
+      await run(await createAzureRuntime(config));
+    });
+
+  program
     .command("alerts")
     .description("alert outbox")
     .command("pending")
@@ -144,7 +184,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.error;
     }
-    const known = error instanceof InputError || error instanceof UsageError || error instanceof ConfigError;
+    const known = error instanceof InputError || error instanceof UsageError || error instanceof ConfigError || error instanceof ManualError;
     io.stderr.write(`amlguard: ${known ? (error as Error).message : describeError(error)}\n`);
     return EXIT.error;
   }
@@ -234,6 +274,31 @@ async function demo(io: CliIo, options: { json?: boolean; serve?: boolean }): Pr
 function cardHeadline(card: Record<string, unknown>): string {
   const body = Array.isArray(card.body) ? (card.body as Array<{ text?: unknown }>) : [];
   return body.map((block) => (typeof block.text === "string" ? block.text : "")).filter(Boolean).slice(0, 2).join(" | ").replace(/\\/g, "");
+}
+
+function stderrLogger(io: CliIo): Logger {
+  // One line each: alerts are summarised by their message; the result table has the detail.
+  const line = (level: string) => (message: string) => io.stderr.write(`${level}: ${message}\n`);
+  return { info: () => undefined, warn: line("warning"), error: line("error") };
+}
+
+/** A runtime over a fresh embedded sandbox (the demo estate) with Azurite, for trying commands without Azure. */
+async function withSandboxRuntime(run: (runtime: Runtime) => Promise<void>): Promise<void> {
+  const sandbox = await startSandbox();
+  const azurite = await startAzuriteTables();
+  try {
+    const storage = { connectionString: azurite.connectionString };
+    const runtime: Runtime = {
+      arm: new ArmClient({ endpoint: sandbox.arm.endpoint, credential: sandbox.arm.credential(DEMO_BOT), ca: sandbox.arm.ca }),
+      ...(await openState(storage)),
+      manual: await openManual(storage, sandbox.subscriptionIds, 1000),
+      settings: DEMO_SETTINGS,
+      now: () => new Date(),
+    };
+    await run(runtime);
+  } finally {
+    await Promise.all([sandbox.close(), azurite.close()]);
+  }
 }
 
 /** Table Storage from the settings, with the Azure CLI / managed identity where it is identity-based. */

@@ -37,6 +37,8 @@ export interface ActContext {
   ruleIds?: readonly string[];
   /** Overrides the configured modes (manual remediation asks for remediate explicitly). */
   mode?: RuleMode;
+  /** Why a person asked (manual remediation), for the audit trail. */
+  reason?: string;
 }
 
 export interface Outcome {
@@ -176,6 +178,7 @@ export function auditEntry(ctx: ActContext, resourceId: string | undefined, outc
     ...(ctx.eventType ? { eventType: ctx.eventType } : {}),
     ...(ctx.operationName ? { operationName: ctx.operationName } : {}),
     ...(ctx.dryRun !== undefined ? { dryRun: ctx.dryRun } : {}),
+    ...(ctx.reason ? { reason: ctx.reason } : {}),
     ...(outcome.before ? { before: outcome.before } : {}),
     ...(outcome.after ? { after: outcome.after } : {}),
   };

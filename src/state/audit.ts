@@ -40,6 +40,8 @@ export interface AuditEntry {
   /** Who ran amlguard for this decision: "event-grid", "cli:<user>", "http:<principal>". */
   trigger: string;
   dryRun?: boolean;
+  /** Why a person asked for this (manual remediation). */
+  reason?: string;
   before?: Record<string, JsonValue>;
   after?: Record<string, JsonValue>;
   message: string;
@@ -82,6 +84,7 @@ export class AuditLog {
       ...optional("eventType", entry.eventType),
       ...optional("operationName", entry.operationName),
       ...optional("correlationId", entry.correlationId),
+      ...optional("reason", entry.reason?.slice(0, 1000)),
       ...(entry.dryRun !== undefined ? { dryRun: entry.dryRun } : {}),
       ...optional("before", entry.before && boundedJson(entry.before)),
       ...optional("after", entry.after && boundedJson(entry.after)),
@@ -138,7 +141,7 @@ function fromRow(row: Record<string, unknown>): AuditRecord {
     trigger: text("trigger") ?? "",
     message: text("message") ?? "",
   };
-  for (const name of ["resourceId", "ruleId", "actionId", "eventId", "eventType", "operationName", "correlationId"] as const) {
+  for (const name of ["resourceId", "ruleId", "actionId", "eventId", "eventType", "operationName", "correlationId", "reason"] as const) {
     const value = text(name);
     if (value !== undefined) record[name] = value;
   }

@@ -5,9 +5,17 @@ import { TableClient, type TableServiceClientOptions } from "@azure/data-tables"
 export type TableStorageTarget = { connectionString: string } | { endpoint: string; credential: TokenCredential };
 
 /** Table names under a prefix (letters and digits; tests use one prefix each to stay apart). */
-export function tableNames(prefix = "amlguard"): { ledger: string; locks: string; audit: string; outbox: string; dedupe: string } {
+export function tableNames(prefix = "amlguard") {
   if (!/^[A-Za-z][A-Za-z0-9]{0,40}$/.test(prefix)) throw new Error("table prefix must be letters and digits");
-  return { ledger: `${prefix}events`, locks: `${prefix}actions`, audit: `${prefix}audit`, outbox: `${prefix}outbox`, dedupe: `${prefix}alertdedupe` };
+  return {
+    ledger: `${prefix}events`,
+    locks: `${prefix}actions`,
+    audit: `${prefix}audit`,
+    outbox: `${prefix}outbox`,
+    dedupe: `${prefix}alertdedupe`,
+    rateLimit: `${prefix}ratelimit`,
+    inflight: `${prefix}inflight`,
+  };
 }
 
 export async function openTable(target: TableStorageTarget, name: string): Promise<TableClient> {
