@@ -82,6 +82,10 @@ export const configSchema = z.object({
     .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(GUID, "must be group object ids"))),
   AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
+  // Reconciliation sweep.
+  AMLGUARD_MANAGEMENT_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, "must be a management group id").optional(),
+  AMLGUARD_SWEEP_VIA: z.enum(["graph", "arm"]).default("graph"),
+  AMLGUARD_SWEEP_MAX_WRITES_PER_SUBSCRIPTION: z.coerce.number().int().min(0).max(10_000).default(100),
 });
 
 export type StorageSetting = { connectionString: string } | { endpoint: string } | undefined;
@@ -98,6 +102,7 @@ export interface AmlguardConfig {
   storage: StorageSetting;
   alerts: AlertConfig;
   http: HttpAccessConfig;
+  sweep: { via: "graph" | "arm"; managementGroup?: string; maxWritesPerSubscription: number };
 }
 
 /** Who may call the HTTP functions: an app role or a group, per operation. */
@@ -149,6 +154,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AmlguardConfig
       remediateGroups: c.AMLGUARD_HTTP_REMEDIATE_GROUPS,
       readGroups: c.AMLGUARD_HTTP_READ_GROUPS,
       rateLimitPerMinute: c.AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE,
+    },
+    sweep: {
+      via: c.AMLGUARD_SWEEP_VIA,
+      ...(c.AMLGUARD_MANAGEMENT_GROUP ? { managementGroup: c.AMLGUARD_MANAGEMENT_GROUP } : {}),
+      maxWritesPerSubscription: c.AMLGUARD_SWEEP_MAX_WRITES_PER_SUBSCRIPTION,
     },
   };
 }

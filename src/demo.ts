@@ -17,7 +17,8 @@ import { TeamsWorkflowsReceiver, type ReceivedCard } from "./sandbox/teams-recei
 import { startAzuriteTables } from "./sandbox/azurite.js";
 import type { SandboxPrincipal } from "./sandbox/events.js";
 import { startSandbox, type RunningSandbox } from "./sandbox/index.js";
-import { scanViaArm, type ScanResult } from "./scan.js";
+import { GraphClient } from "./azure/graph-client.js";
+import { graphSource, scanEstate, type ScanResult } from "./scan.js";
 import type { AuditRecord } from "./state/audit.js";
 
 export const DEMO_BOT: SandboxPrincipal = { objectId: "0b07b07b-0000-4000-8000-000000000b07", appId: "a11a11a1-0000-4000-8000-0000000000a1", name: "amlguard (managed identity)", type: "ServicePrincipal" };
@@ -40,7 +41,8 @@ export const DEMO_SETTINGS: PipelineSettings = {
 
 export interface DemoResult {
   armEndpoint: string;
-  scan: Array<ScanResult & { subscriptionId: string }>;
+  /** The Resource Graph scan of the estate before the user's changes (what the daily sweep sees). */
+  scan: ScanResult;
   userActions: string[];
   eventsDelivered: number;
   audit: AuditRecord[];
@@ -71,9 +73,9 @@ export async function runDemo(io: DemoIo, options: { keepServing?: (sandbox: Run
     const events: JsonObject[] = [];
     arm.onEvent((event) => events.push(event));
 
-    io.progress(`[2/${steps}] scanning ${sandbox.subscriptionIds.length} subscriptions through ARM`);
-    const scan = [];
-    for (const subscriptionId of sandbox.subscriptionIds) scan.push({ subscriptionId, ...(await scanViaArm(botArm, { subscriptionId })) });
+    io.progress(`[2/${steps}] scanning ${sandbox.subscriptionIds.length} subscriptions with one Resource Graph query`);
+    const graph = new GraphClient({ endpoint: arm.endpoint, credential: arm.credential(DEMO_BOT), ca: arm.ca });
+    const scan = await scanEstate(graphSource(graph, { subscriptions: sandbox.subscriptionIds }));
 
     io.progress(`[3/${steps}] ${DEMO_USER.name} makes risky changes through ARM`);
     const ids = demoIds(sandbox);

@@ -4,7 +4,9 @@ import type { AlertSink } from "./alerts/alert.js";
 import { AcsEmailChannel, SmtpChannel, TeamsChannel, type AlertChannel } from "./alerts/channels.js";
 import { Outbox } from "./alerts/outbox.js";
 import { AlertDedupe, AlertRouter } from "./alerts/router.js";
-import { createAzureArmClient } from "./adapters.js";
+import { createAzureArmClient, createAzureGraphClient } from "./adapters.js";
+import { armSource, graphSource, type EstateSource } from "./scan.js";
+import type { SweepOptions } from "./sweep.js";
 import { ConfigError, type AmlguardConfig } from "./config.js";
 import type { Logger } from "./log.js";
 import type { EventDeps } from "./pipeline/process-event.js";
@@ -30,6 +32,8 @@ export type Runtime = Omit<EventDeps, "log" | "alerts"> & {
   alerting?: Alerting;
   /** For manual requests (HTTP, CLI): the subscriptions in scope, in-flight request leases, the HTTP rate limit. */
   manual?: { allowedSubscriptions: string[]; inflight: InflightRequests; rateLimiter: RateLimiter };
+  /** For the reconciliation sweep: where the estate comes from and how much it may write. */
+  sweep?: { source: () => EstateSource; options: SweepOptions };
 };
 
 export function settingsOf(config: AmlguardConfig): PipelineSettings {
@@ -93,11 +97,20 @@ export function channelsOf(config: AmlguardConfig, credential: TokenCredential, 
 export async function createAzureRuntime(config: AmlguardConfig, credential: TokenCredential = new DefaultAzureCredential()): Promise<Runtime> {
   if (!config.storage) throw new ConfigError("no Table Storage configured: set AzureWebJobsStorage__accountName, AMLGUARD_TABLE_ENDPOINT or AMLGUARD_STORAGE_CONNECTION_STRING");
   const target: TableStorageTarget = "endpoint" in config.storage ? { endpoint: config.storage.endpoint, credential } : config.storage;
+  const arm = createAzureArmClient(config, credential);
   return {
-    arm: createAzureArmClient(config, credential),
+    arm,
     ...(await openState(target)),
     alerting: await openAlerting(target, channelsOf(config, credential), config.alerts),
     manual: await openManual(target, config.subscriptionIds, config.http.rateLimitPerMinute),
+    sweep: {
+      source: () => {
+        const { via, managementGroup } = config.sweep;
+        if (via === "arm") return armSource(arm, config.subscriptionIds.map((subscriptionId) => ({ subscriptionId })));
+        return graphSource(createAzureGraphClient(config, credential), managementGroup ? { managementGroup } : { subscriptions: config.subscriptionIds });
+      },
+      options: { maxWritesPerSubscription: config.sweep.maxWritesPerSubscription },
+    },
     settings: settingsOf(config),
     now: () => new Date(),
   };

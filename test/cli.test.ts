@@ -84,17 +84,26 @@ describe("amlguard evaluate", () => {
 });
 
 describe("amlguard scan", () => {
-  it("scans the embedded sandbox through ARM and reports findings with exit 1", async () => {
-    const result = await cli(["scan", "--sandbox", "--json"]);
+  it.each([["graph"], ["arm"]])("scans the embedded sandbox via %s, reports findings with exit 1, and both sources agree", async (via) => {
+    const result = await cli(["scan", "--sandbox", "--via", via, "--json"]);
     expect(result.code).toBe(1);
-    const output = JSON.parse(result.stdout) as { subscriptions: Array<{ resourceCounts: Record<string, number> }>; findings: Array<{ resourceId: string; ruleId: string }>; errors: unknown[] };
+    const output = JSON.parse(result.stdout) as { via: string; resourceCounts: Record<string, number>; findings: Array<{ resourceId: string; ruleId: string }>; errors: unknown[] };
+    expect(output.via).toBe(via);
     expect(output.errors).toEqual([]);
-    const total = output.subscriptions.reduce((n, s) => n + Object.values(s.resourceCounts).reduce((a, b) => a + b, 0), 0);
-    expect(total).toBeGreaterThan(10);
+    expect(output.resourceCounts).toEqual({ workspace: 4, compute: 5, onlineEndpoint: 2, onlineDeployment: 2, registry: 1 });
     // The locked-down production workspace of the demo estate is compliant; the dev workspace is not.
     expect(output.findings.filter((f) => f.resourceId.includes("/workspaces/mlw-fraud-prod/") || f.resourceId.endsWith("/mlw-fraud-prod"))).toEqual([]);
     expect(output.findings.some((f) => f.resourceId.endsWith("/mlw-sandbox-dev") && f.ruleId === "workspace-public-network-access")).toBe(true);
-    expect(result.stderr).toMatch(/workspaces, \d+ resources, \d+ findings/);
+    expect(output.findings.map((f) => `${f.ruleId}@${f.resourceId.toLowerCase()}`).sort()).toEqual(
+      JSON.parse((await cli(["scan", "--sandbox", "--via", via === "arm" ? "graph" : "arm", "--json"])).stdout).findings.map((f: { ruleId: string; resourceId: string }) => `${f.ruleId}@${f.resourceId.toLowerCase()}`).sort(),
+    );
+    expect(result.stderr).toMatch(/\d+ resources, \d+ findings/);
+  });
+
+  it("prints a summary by rule and by subscription", async () => {
+    const result = await cli(["scan", "--sandbox"]);
+    expect(result.stdout).toMatch(/FINDINGS\s+RULE\n\s*\d+\s+workspace-public-network-access/);
+    expect(result.stdout).toMatch(/FINDINGS\s+SUBSCRIPTION\n\s*\d+\s+3f2b6c1e-8d4a-4b7e-9c1f-2a5d7e9b0c11/);
   });
 
   it("limits to one resource group", async () => {
@@ -103,8 +112,8 @@ describe("amlguard scan", () => {
     expect(JSON.parse(result.stdout).findings).toEqual([]);
   });
 
-  it("reports a missing resource group as an error with exit 2, without a stack trace", async () => {
-    const result = await cli(["scan", "--sandbox", "--subscription", "3f2b6c1e-8d4a-4b7e-9c1f-2a5d7e9b0c11", "--resource-group", "rg-missing"]);
+  it("via ARM, reports a missing resource group as an error with exit 2, without a stack trace", async () => {
+    const result = await cli(["scan", "--sandbox", "--via", "arm", "--subscription", "3f2b6c1e-8d4a-4b7e-9c1f-2a5d7e9b0c11", "--resource-group", "rg-missing"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("ResourceGroupNotFound");
     expect(result.stderr).not.toMatch(/\n\s+at /);
@@ -124,8 +133,8 @@ describe("the amlguard binary", () => {
     expect(error).toMatchObject({ code: 2 });
     expect((error as { stderr: string }).stderr).toMatch(/^amlguard: .*proc-bad\.json: malformed JSON/);
     const demo = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", "demo", "--json"]);
-    const result = JSON.parse(demo.stdout) as { scan: Array<{ findings: unknown[] }>; audit: Array<{ decision: string }> };
-    expect(result.scan.flatMap((s) => s.findings).length).toBeGreaterThan(0);
+    const result = JSON.parse(demo.stdout) as { scan: { findings: unknown[] }; audit: Array<{ decision: string }> };
+    expect(result.scan.findings.length).toBeGreaterThan(0);
     expect(result.audit.some((r) => r.decision === "remediated")).toBe(true);
   });
 });

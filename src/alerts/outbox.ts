@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { odata, type TableClient } from "@azure/data-tables";
+import { chunk } from "../concurrency.js";
 import type { Logger } from "../log.js";
 import { statusOf } from "../state/tables.js";
 import type { Alert } from "./alert.js";
@@ -170,10 +171,4 @@ function toEntry(row: Record<string, unknown>): OutboxEntry {
     expiresAt: row.expiresAt as string,
     ...(typeof row.lastError === "string" ? { lastError: row.lastError } : {}),
   };
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
 }

@@ -51,6 +51,7 @@ export class ArmClient {
   private readonly client: ServiceClient;
   private readonly endpoint: string;
   private readonly maxPollIntervalMs: number;
+  private readonly remainingWrites = new Map<string, number>();
 
   constructor(options: ArmClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, "");
@@ -132,6 +133,11 @@ export class ArmClient {
   }
 
   /** Some operations end without a resource body: read the resource back. */
+  /** The subscription's remaining ARM write budget, as ARM last reported it (undefined before any write). */
+  remainingWritesFor(subscriptionId: string): number | undefined {
+    return this.remainingWrites.get(subscriptionId.toLowerCase());
+  }
+
   private async resourceOrReadBack(final: unknown, path: string, apiVersion: string): Promise<ArmResource> {
     return isArmResource(final) ? final : (await this.get(path, apiVersion)).resource;
   }
@@ -167,6 +173,11 @@ export class ArmClient {
       request.body = JSON.stringify(body);
     }
     const response = await this.client.sendRequest(request);
+    const remaining = Number(response.headers.get("x-ms-ratelimit-remaining-subscription-writes"));
+    const subscription = /\/subscriptions\/([^/?]+)/i.exec(url)?.[1]?.toLowerCase();
+    if (subscription && Number.isFinite(remaining) && response.headers.has("x-ms-ratelimit-remaining-subscription-writes")) {
+      this.remainingWrites.set(subscription, remaining);
+    }
     const text = response.bodyAsText ?? "";
     let parsed: unknown = undefined;
     if (text) {

@@ -70,6 +70,20 @@ export function countsLine(counts: Record<MlResourceKind, number>): string {
     `${counts.onlineEndpoint} online endpoints, ${counts.onlineDeployment} deployments`;
 }
 
+/** Findings counted by rule and by subscription: where to look first. */
+export function summaryTables(findings: readonly Finding[], columns: number): string {
+  const count = (key: (f: Finding) => string): string[][] => {
+    const counts = new Map<string, number>();
+    for (const f of findings) counts.set(key(f), (counts.get(key(f)) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => [String(n), k]);
+  };
+  return [
+    table(["FINDINGS", "RULE"], count((f) => f.ruleId), columns, [8]),
+    "",
+    table(["FINDINGS", "SUBSCRIPTION"], count((f) => f.resourceId.split("/")[2] ?? "?"), columns, [8]),
+  ].join("\n");
+}
+
 export function severitySummary(findings: readonly Finding[]): string {
   const parts = SEVERITY_ORDER.map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
     .filter(([, n]) => n > 0)

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
-import { createAzureArmClient } from "../adapters.js";
+import { createAzureArmClient, createAzureGraphClient } from "../adapters.js";
+import type { GraphClient } from "../azure/graph-client.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { InputError, readResourceFile } from "../inputs.js";
 import { evaluateResource, type Finding } from "../rules/index.js";
@@ -13,11 +14,11 @@ import { createAzureRuntime, depsFor, openManual, openState, type Runtime } from
 import { startAzuriteTables } from "../sandbox/azurite.js";
 import { DefaultAzureCredential } from "@azure/identity";
 import { describeError } from "../errors.js";
-import { scanViaArm, type ScanResult } from "../scan.js";
-import { auditTable, countsLine, findingsTable, severitySummary, shortName, table } from "./format.js";
+import { armSource, filteredSource, graphSource, scanEstate, type EstateSource } from "../scan.js";
+import { auditTable, countsLine, findingsTable, severitySummary, shortName, summaryTables, table } from "./format.js";
 import { Outbox } from "../alerts/outbox.js";
 import { openTable, tableNames, type TableStorageTarget } from "../state/tables.js";
-import { scanProgressReporter, type Output } from "./progress.js";
+import { progressReporter, type Output } from "./progress.js";
 
 export interface CliIo {
   stdout: Output;
@@ -58,29 +59,33 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command("scan")
-    .description("enumerate and evaluate a subscription's ML resources through ARM")
-    .addOption(new Option("--subscription <id>", "subscription id").makeOptionMandatory(false))
+    .description("evaluate the estate: Azure Resource Graph by default (one paged query), or ARM enumeration")
+    .option("--subscription <id...>", "subscription ids (default: AMLGUARD_SUBSCRIPTION_IDS)")
+    .option("--management-group <id>", "a management group instead of subscriptions (Resource Graph only)")
     .option("--resource-group <name>", "limit to one resource group")
+    .addOption(new Option("--via <source>", "enumerate with").choices(["graph", "arm"]).default("graph"))
     .option("--sandbox", "scan the embedded sandbox instead of Azure")
     .option("--json", "print the result as JSON")
-    .action(async (options: { subscription?: string; resourceGroup?: string; sandbox?: boolean; json?: boolean }) => {
-      if (options.subscription !== undefined && !GUID.test(options.subscription)) throw new UsageError("--subscription must be a subscription GUID");
+    .action(async (options: ScanOptions) => {
+      for (const id of options.subscription ?? []) if (!GUID.test(id)) throw new UsageError("--subscription must be a subscription GUID");
       if (options.resourceGroup !== undefined && !/^[-\w.()]{1,90}$/.test(options.resourceGroup)) throw new UsageError("--resource-group is not a valid resource group name");
+      if (options.managementGroup !== undefined && !/^[-\w.()]{1,90}$/.test(options.managementGroup)) throw new UsageError("--management-group is not a valid management group id");
+      if (options.managementGroup && options.via === "arm") throw new UsageError("--management-group needs --via graph");
       if (options.sandbox) {
         const sandbox = await startSandbox();
         try {
-          const subscriptions = options.subscription
-            ? [options.subscription]
-            : sandbox.subscriptionIds.filter((id) => !options.resourceGroup || sandbox.hasResourceGroup(id, options.resourceGroup));
-          exitCode = await scanAndPrint(io, sandbox.armClient, subscriptions, options.resourceGroup, options.json);
+          const subscriptions = options.subscription ?? sandbox.subscriptionIds.filter((id) => !options.resourceGroup || sandbox.hasResourceGroup(id, options.resourceGroup));
+          exitCode = await scanAndPrint(io, { arm: sandbox.armClient, graph: sandbox.graphClient }, subscriptions, options);
         } finally {
           await sandbox.close();
         }
         return;
       }
-      if (!options.subscription) throw new UsageError("--subscription is required (or --sandbox)");
-      const arm = createAzureArmClient(loadConfig(io.env));
-      exitCode = await scanAndPrint(io, arm, [options.subscription], options.resourceGroup, options.json);
+      const config = loadConfig(io.env);
+      const subscriptions = options.subscription ?? config.subscriptionIds;
+      if (subscriptions.length === 0 && !options.managementGroup) throw new UsageError("--subscription or --management-group is required (or AMLGUARD_SUBSCRIPTION_IDS, or --sandbox)");
+      const credential = new DefaultAzureCredential();
+      exitCode = await scanAndPrint(io, { arm: createAzureArmClient(config, credential), graph: createAzureGraphClient(config, credential) }, subscriptions, options);
     });
 
   program
@@ -174,7 +179,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         exitCode = EXIT.ok;
         return;
       }
-      exitCode = await scanAndPrint(io, createAzureArmClient(config), config.subscriptionIds, undefined, options.json);
+      const credential = new DefaultAzureCredential();
+      exitCode = await scanAndPrint(io, { arm: createAzureArmClient(config, credential), graph: createAzureGraphClient(config, credential) }, config.subscriptionIds, { via: "graph", ...(options.json ? { json: true } : {}) });
     });
 
   try {
@@ -199,26 +205,34 @@ function printFindings(io: CliIo, findings: Finding[], json: boolean | undefined
   if (findings.length) io.stdout.write(`${severitySummary(findings)}\n`);
 }
 
-async function scanAll(io: CliIo, arm: ArmClient, subscriptions: string[], resourceGroup: string | undefined): Promise<Array<ScanResult & { subscriptionId: string }>> {
-  const results = [];
-  for (const subscriptionId of subscriptions) {
-    const progress = scanProgressReporter(io.stderr, `scan ${subscriptionId}`);
-    const result = await scanViaArm(arm, { subscriptionId, ...(resourceGroup ? { resourceGroup } : {}) }, (p) => progress.update(p));
-    progress.done();
-    results.push({ subscriptionId, ...result });
-  }
-  return results;
+interface ScanOptions {
+  subscription?: string[];
+  managementGroup?: string;
+  resourceGroup?: string;
+  via: "graph" | "arm";
+  sandbox?: boolean;
+  json?: boolean;
 }
 
-async function scanAndPrint(io: CliIo, arm: ArmClient, subscriptions: string[], resourceGroup: string | undefined, json: boolean | undefined): Promise<number> {
-  const results = await scanAll(io, arm, subscriptions, resourceGroup);
-  const findings = results.flatMap((r) => r.findings);
-  const errors = results.flatMap((r) => r.errors);
-  if (json) {
-    io.stdout.write(`${JSON.stringify({ subscriptions: results.map(({ subscriptionId, resourceCounts }) => ({ subscriptionId, resourceCounts })), findings, errors }, null, 2)}\n`);
+/** The estate source the options ask for: Resource Graph over the scope, or ARM per subscription. */
+export function sourceFor(clients: { arm: ArmClient; graph: GraphClient }, subscriptions: string[], options: Pick<ScanOptions, "via" | "managementGroup" | "resourceGroup">): EstateSource {
+  if (options.via === "arm") return armSource(clients.arm, subscriptions.map((subscriptionId) => ({ subscriptionId, ...(options.resourceGroup ? { resourceGroup: options.resourceGroup } : {}) })));
+  const source = graphSource(clients.graph, options.managementGroup ? { managementGroup: options.managementGroup } : { subscriptions });
+  const group = options.resourceGroup?.toLowerCase();
+  return group ? filteredSource(source, (r) => r.id.split("/")[4]?.toLowerCase() === group) : source;
+}
+
+async function scanAndPrint(io: CliIo, clients: { arm: ArmClient; graph: GraphClient }, subscriptions: string[], options: ScanOptions): Promise<number> {
+  const progress = progressReporter(io.stderr, `scan via ${options.via === "arm" ? "ARM" : "Resource Graph"}`);
+  const result = await scanEstate(sourceFor(clients, subscriptions, options), (p) => progress.update(p));
+  progress.done();
+  const { findings, errors } = result;
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify({ via: result.via, subscriptions, ...(options.managementGroup ? { managementGroup: options.managementGroup } : {}), resourceCounts: result.resourceCounts, findings, errors }, null, 2)}\n`);
   } else {
-    for (const r of results) io.stdout.write(`subscription ${r.subscriptionId}: ${countsLine(r.resourceCounts)}\n`);
+    io.stdout.write(`${countsLine(result.resourceCounts)} (via ${result.via === "graph" ? "Resource Graph" : "ARM"})\n`);
     printFindings(io, findings, false);
+    if (findings.length) io.stdout.write(`\n${summaryTables(findings, columnsOf(io.stdout))}\n`);
     for (const e of errors) io.stderr.write(`error: ${e.scope}: ${e.message}\n`);
   }
   if (errors.length) return EXIT.error;
@@ -245,9 +259,9 @@ async function demo(io: CliIo, options: { json?: boolean; serve?: boolean }): Pr
   const out = (text = ""): void => io.stdout.write(`${text}\n`);
   out(`amlguard demo on the embedded Azure sandbox (${result.armEndpoint})`);
   out();
-  out("1. Reconciliation scan of the estate");
-  for (const r of result.scan) out(`   subscription ${r.subscriptionId}: ${countsLine(r.resourceCounts)}`);
-  const findings = result.scan.flatMap((r) => r.findings);
+  out("1. The estate, from one Azure Resource Graph query (what the daily sweep sees)");
+  out(`   ${countsLine(result.scan.resourceCounts)}`);
+  const findings = result.scan.findings;
   out(findingsTable(findings, columns));
   out(severitySummary(findings));
   out();

@@ -6,21 +6,21 @@ export interface Output {
   columns?: number;
 }
 
-/** Progress on stderr: rewritten in place on a terminal, one line per quarter otherwise (CI logs stay short). */
-export function scanProgressReporter(stderr: Output, label: string): { update(p: ScanProgress): void; done(): void } {
-  let lastQuarter = -1;
+/** Progress on stderr: rewritten in place on a terminal; on a pipe, at most one line a second (CI logs stay short). */
+export function progressReporter(stderr: Output, label: string): { update(p: ScanProgress): void; done(): void } {
+  let lastLine = 0;
   let drawn = false;
   return {
     update(p) {
-      const text = `${label}: ${p.workspacesDone}/${p.workspacesTotal} workspaces, ${p.resources} resources, ${p.findings} findings`;
+      const text = `${label}: ${p.resources} resources, ${p.findings} findings (${p.detail})`;
       if (stderr.isTTY) {
         stderr.write(`\r${text.slice(0, (stderr.columns ?? 100) - 1)}\x1b[K`);
         drawn = true;
         return;
       }
-      const quarter = p.workspacesTotal === 0 ? 4 : Math.floor((4 * p.workspacesDone) / p.workspacesTotal);
-      if (quarter !== lastQuarter) {
-        lastQuarter = quarter;
+      const now = Date.now();
+      if (now - lastLine >= 1000) {
+        lastLine = now;
         stderr.write(`${text}\n`);
       }
     },

@@ -19,6 +19,8 @@ export interface PipelineDeps {
   settings: PipelineSettings;
   log: Logger;
   now: () => Date;
+  /** Asked before each write (sweeps bound their writes); a refusal defers the remediation. */
+  writeGate?: (resourceId: string) => boolean;
 }
 
 /** Why and for whom amlguard is looking at a resource. */
@@ -120,6 +122,9 @@ async function executePlan(plan: ChangePlan, covered: Finding[], read: ArmRead, 
       await deps.alerts.send(alertFor(rule, finding, ctx, deps, { outcome: "dry-run", actionTaken: `would ${plan.action.description}`, nextStep: rule.remediation }));
     }
     return each({ decision: "dry-run", actionId, before: plan.before, after: plan.intended, message: `dry-run: would ${plan.action.description}` });
+  }
+  if (deps.writeGate && !deps.writeGate(read.resource.id)) {
+    return each({ decision: "deferred", actionId, before: plan.before, message: "write budget for this subscription is spent; the next sweep acts" });
   }
   const acquired = await deps.locks.acquire(read.resource.id, actionId, plan.observedState, { correlationId: ctx.correlationId, at: deps.now().toISOString() });
   if (!acquired) {

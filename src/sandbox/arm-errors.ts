@@ -2,6 +2,7 @@ import type { JsonObject } from "../arm/resource.js";
 
 /** An error the ARM sandbox answers with, in ARM's `{error:{code,message}}` envelope. */
 export class ArmSandboxError extends Error {
+  details?: JsonObject[];
   constructor(
     readonly statusCode: number,
     readonly code: string,
@@ -16,6 +17,7 @@ export class ArmSandboxError extends Error {
   body(): JsonObject {
     const error: JsonObject = { code: this.code, message: this.message };
     if (this.innerCode) error.innerError = { code: this.innerCode };
+    if (this.details) error.details = this.details;
     return { error };
   }
 }

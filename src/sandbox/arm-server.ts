@@ -20,6 +20,7 @@ import { TYPE_BEHAVIOUR } from "./arm-types.js";
 import { createLocalhostCertificate } from "./cert.js";
 import { resourceEvent, type ResourceEventType, type SandboxPrincipal } from "./events.js";
 import { FaultInjector } from "./faults.js";
+import { ResourceGraphEmulator } from "./resource-graph.js";
 
 /** api-versions the sandbox answers; 2022-10-01 is what @azure/arm-machinelearning 2.1.1 sends. */
 export const SANDBOX_API_VERSIONS = ["2022-10-01", "2023-04-01", "2024-04-01", "2024-10-01", "2025-06-01", "2025-09-01"] as const;
@@ -43,6 +44,11 @@ export interface ArmSandboxOptions {
   lroRetryAfterSeconds?: number;
   /** Operations complete on their own after this long if nobody polls them (default 1000 ms). */
   operationDurationMs?: number;
+  /**
+   * ARM's per-subscription write budget (token bucket: this many, refilled over an hour), reported in
+   * x-ms-ratelimit-remaining-subscription-writes; an empty bucket answers 429 with Retry-After.
+   */
+  writesPerHour?: number;
 }
 
 export interface RequestRecord {
@@ -78,6 +84,8 @@ interface Operation {
 export class ArmSandbox {
   readonly faults = new FaultInjector();
   readonly requests: RequestRecord[] = [];
+  /** Azure Resource Graph over the same store, at the same endpoint (management.azure.com). */
+  private readonly resourceGraph = new ResourceGraphEmulator(() => this.store.values(), () => this.subscriptions);
   private readonly store = new Map<string, StoredResource>();
   private readonly resourceGroups = new Set<string>();
   private readonly subscriptions = new Set<string>();
@@ -88,6 +96,8 @@ export class ArmSandbox {
   private readonly pollsToComplete: number;
   private readonly lroRetryAfterSeconds: number;
   private readonly operationDurationMs: number;
+  private readonly writesPerHour: number;
+  private readonly writeBuckets = new Map<string, { tokens: number; at: number }>();
   private server?: Server;
   endpoint = "";
   ca = "";
@@ -97,6 +107,7 @@ export class ArmSandbox {
     this.pollsToComplete = options.pollsToComplete ?? 1;
     this.lroRetryAfterSeconds = options.lroRetryAfterSeconds ?? 0;
     this.operationDurationMs = options.operationDurationMs ?? 1000;
+    this.writesPerHour = options.writesPerHour ?? 1200;
   }
 
   async start(port = 0): Promise<this> {
@@ -187,7 +198,11 @@ export class ArmSandbox {
       if (!apiVersion) throw armErrors.missingApiVersion();
       const body = await readJsonBody(req);
       const ifMatch = typeof req.headers["if-match"] === "string" ? req.headers["if-match"] : undefined;
-      const reply = this.route({ method, url, apiVersion, body, caller, ifMatch, lroFailure: fault?.kind === "lro-failure" });
+      const quota = this.writeQuota(method, url.pathname);
+      const reply = RESOURCE_GRAPH_PATH.test(url.pathname)
+        ? this.resourceGraph.query(method, apiVersion, body)
+        : this.route({ method, url, apiVersion, body, caller, ifMatch, lroFailure: fault?.kind === "lro-failure" });
+      if (quota !== undefined) reply.headers["x-ms-ratelimit-remaining-subscription-writes"] = String(quota);
       record.status = reply.status;
       record.durationMs = performance.now() - started;
       send(res, reply.status, reply.body, { "x-ms-request-id": randomUUID(), ...reply.headers });
@@ -197,6 +212,21 @@ export class ArmSandbox {
       record.durationMs = performance.now() - started;
       send(res, armError.statusCode, armError.body(), { "x-ms-request-id": randomUUID(), ...armError.headers });
     }
+  }
+
+  /** Takes one write token for the request's subscription; undefined for reads. Empty bucket: 429. */
+  private writeQuota(method: string, path: string): number | undefined {
+    if (method === "GET" || RESOURCE_GRAPH_PATH.test(path)) return undefined;
+    const subscription = /^\/subscriptions\/([^/]+)/i.exec(path)?.[1]?.toLowerCase();
+    if (!subscription) return undefined;
+    const now = Date.now();
+    const bucket = this.writeBuckets.get(subscription) ?? { tokens: this.writesPerHour, at: now };
+    bucket.tokens = Math.min(this.writesPerHour, bucket.tokens + ((now - bucket.at) / 3_600_000) * this.writesPerHour);
+    bucket.at = now;
+    this.writeBuckets.set(subscription, bucket);
+    if (bucket.tokens < 1) throw armErrors.throttled(Math.ceil(3600 / this.writesPerHour));
+    bucket.tokens -= 1;
+    return Math.floor(bucket.tokens);
   }
 
   private authenticate(req: IncomingMessage): SandboxPrincipal {
@@ -613,6 +643,7 @@ interface Reply {
 }
 
 const SEGMENT = "[^/]+";
+const RESOURCE_GRAPH_PATH = /^\/providers\/Microsoft\.ResourceGraph\/resources$/i;
 const TOP_COLLECTION = new RegExp(
   `^/subscriptions/(${SEGMENT})(?:/resourceGroups/(${SEGMENT}))?/providers/${ML_PROVIDER}/(workspaces|registries)$`,
   "i",

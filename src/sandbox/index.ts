@@ -1,4 +1,5 @@
 import { ArmClient } from "../azure/arm-client.js";
+import { GraphClient } from "../azure/graph-client.js";
 import { ArmSandbox, type ArmSandboxOptions } from "./arm-server.js";
 import { builtInScenarioPath, loadScenario, type Scenario } from "./scenario.js";
 
@@ -9,6 +10,8 @@ export interface RunningSandbox {
   subscriptionIds: string[];
   /** An ARM client for the bot, over the real SDK pipeline, trusting the sandbox's certificate. */
   armClient: ArmClient;
+  /** A Resource Graph client over the same sandbox endpoint. */
+  graphClient: GraphClient;
   hasResourceGroup(subscriptionId: string, resourceGroup: string): boolean;
   close(): Promise<void>;
 }
@@ -19,7 +22,9 @@ export async function startSandbox(options: ArmSandboxOptions & { scenarioPath?:
   const arm = await new ArmSandbox(options).start();
   arm.seed(scenario.resources, { resourceGroups: scenario.resourceGroups });
   const subscriptionIds = [...new Set(scenario.resources.map((r) => r.id.split("/")[2]!.toLowerCase()))];
-  const armClient = new ArmClient({ endpoint: arm.endpoint, credential: arm.credential(), ca: arm.ca });
+  const credential = arm.credential();
+  const armClient = new ArmClient({ endpoint: arm.endpoint, credential, ca: arm.ca });
+  const graphClient = new GraphClient({ endpoint: arm.endpoint, credential, ca: arm.ca });
   const groups = new Set(
     [...scenario.resources.map((r) => r.id.split("/").slice(2, 5)), ...scenario.resourceGroups.map((g) => [g.subscriptionId, "", g.name])].map(
       ([subscription, , group]) => `${subscription}/${group}`.toLowerCase(),
@@ -30,6 +35,7 @@ export async function startSandbox(options: ArmSandboxOptions & { scenarioPath?:
     scenario,
     subscriptionIds,
     armClient,
+    graphClient,
     hasResourceGroup: (subscriptionId, resourceGroup) => groups.has(`${subscriptionId}/${resourceGroup}`.toLowerCase()),
     close: () => arm.close(),
   };

@@ -17,6 +17,8 @@ export const DECISIONS = [
   "dry-run", // would have remediated; wrote nothing
   "remediated", // wrote, read back, post-condition confirmed
   "failed", // could not remediate or could not confirm
+  "deferred", // would write, but the sweep's write budget for the subscription is spent: next sweep
+  "swept", // a reconciliation sweep finished (one summary row)
 ] as const;
 export type Decision = (typeof DECISIONS)[number];
 

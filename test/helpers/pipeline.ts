@@ -28,7 +28,7 @@ export interface Harness {
   /** Delivers one event to the real Event Grid handler, with an @azure/functions InvocationContext. */
   deliver(event: unknown): Promise<void>;
   audit(): Promise<AuditRecord[]>;
-  /** Write requests (not GETs) the bot made. */
+  /** Write requests the bot made (Resource Graph queries are POSTs, but reads). */
   botWrites(): number;
   close(): Promise<void>;
 }
@@ -77,7 +77,7 @@ export async function startHarness(
         newInvocationContext("resourceEvents", (level, ...args) => void logs.push(`${level}: ${args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ")}`)),
       ),
     audit: () => state.audit.list(new Date(Date.now() - 3600_000)),
-    botWrites: () => sandbox.requests.filter((r) => r.method !== "GET" && r.principalId === BOT.objectId).length,
+    botWrites: () => sandbox.requests.filter((r) => r.method !== "GET" && r.principalId === BOT.objectId && !r.path.includes("/Microsoft.ResourceGraph/")).length,
     close: () => sandbox.close(),
   };
 }
