@@ -8,7 +8,6 @@ import {
   ML_PROVIDER,
   ML_RESOURCE_TYPES,
   isJsonObject,
-  kindOfType,
   readPath,
   type ArmResource,
   type JsonObject,
@@ -20,6 +19,7 @@ import { TYPE_BEHAVIOUR } from "./arm-types.js";
 import { createLocalhostCertificate } from "./cert.js";
 import { resourceEvent, type ResourceEventType, type SandboxPrincipal } from "./events.js";
 import { FaultInjector } from "./faults.js";
+import { ResourceStore, type StoredResource } from "./store.js";
 import { ResourceGraphEmulator } from "./resource-graph.js";
 
 /** api-versions the sandbox answers; 2022-10-01 is what @azure/arm-machinelearning 2.1.1 sends. */
@@ -60,11 +60,6 @@ export interface RequestRecord {
   durationMs?: number;
 }
 
-interface StoredResource {
-  resource: ArmResource;
-  etag: string;
-}
-
 interface Operation {
   id: string;
   location: string;
@@ -86,7 +81,7 @@ export class ArmSandbox {
   readonly requests: RequestRecord[] = [];
   /** Azure Resource Graph over the same store, at the same endpoint (management.azure.com). */
   private readonly resourceGraph = new ResourceGraphEmulator(() => this.store.values(), () => this.subscriptions);
-  private readonly store = new Map<string, StoredResource>();
+  private readonly store = new ResourceStore();
   private readonly resourceGroups = new Set<string>();
   private readonly subscriptions = new Set<string>();
   private readonly operations = new Map<string, Operation>();
@@ -369,7 +364,7 @@ export class ArmSandbox {
     if (!stored) return { status: 204, body: undefined, headers: {} };
     setPath(stored.resource, "properties.provisioningState", "Deleting");
     const operation = this.startOperation(id, "DELETE", key, lroFailure, () => {
-      for (const other of [...this.store.keys()]) if (other === key || other.startsWith(`${key}/`)) this.store.delete(other);
+      this.store.deleteTree(key);
       this.emit("Microsoft.Resources.ResourceDeleteSuccess", id, `${ML_RESOURCE_TYPES[id.kind]}/delete`, caller, "DELETE");
     }, () => setPath(stored.resource, "properties.provisioningState", "Failed"));
     return this.accepted(operation, LRO_SHAPES[id.kind].delete);
@@ -507,7 +502,8 @@ export class ArmSandbox {
       const prefix = resourceGroup
         ? `/subscriptions/${subscription}/resourcegroups/${resourceGroup.toLowerCase()}/`
         : `/subscriptions/${subscription}/`;
-      return { kind, type: ML_RESOURCE_TYPES[kind], matches: (key, resourceKind) => resourceKind === kind && key.startsWith(prefix) };
+      const suffix = `/providers/${ML_PROVIDER.toLowerCase()}/${typeName!.toLowerCase()}`;
+      return { type: ML_RESOURCE_TYPES[kind], items: () => this.store.inCollections((c) => c.startsWith(prefix) && c.endsWith(suffix) && c.split("/").length === 8) };
     }
     const child = CHILD_COLLECTION.exec(path);
     if (!child) return undefined;
@@ -522,18 +518,12 @@ export class ArmSandbox {
     if (!shape || parent.kind !== shape[0]) return undefined;
     this.requireScope(parent);
     this.requireResource(parent);
-    const prefix = `${parent.id.toLowerCase()}/${childType}/`;
-    return {
-      kind: shape[1],
-      type: ML_RESOURCE_TYPES[shape[1]],
-      matches: (key, resourceKind) => resourceKind === shape[1] && key.startsWith(prefix),
-    };
+    const collection = `${parent.id.toLowerCase()}/${childType}`;
+    return { type: ML_RESOURCE_TYPES[shape[1]], items: () => this.store.inCollections((c) => c === collection) };
   }
 
   private list(collection: Collection, url: URL): Reply {
-    const all = [...this.store.entries()]
-      .filter(([key, stored]) => collection.matches(key, kindOfType(stored.resource.type)!))
-      .map(([, stored]) => stored.resource);
+    const all = collection.items().map((stored) => stored.resource);
     const skip = Number(url.searchParams.get("$skipToken") ?? "0");
     const start = Number.isInteger(skip) && skip >= 0 ? skip : 0;
     const value = all.slice(start, start + this.pageSize);
@@ -631,9 +621,8 @@ interface RouteInput {
 }
 
 interface Collection {
-  kind: MlResourceKind;
   type: string;
-  matches: (key: string, kind: MlResourceKind) => boolean;
+  items: () => StoredResource[];
 }
 
 interface Reply {
