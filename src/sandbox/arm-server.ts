@@ -79,9 +79,9 @@ interface Operation {
 export class ArmSandbox {
   readonly faults = new FaultInjector();
   readonly requests: RequestRecord[] = [];
-  /** Azure Resource Graph over the same store, at the same endpoint (management.azure.com). */
-  private readonly resourceGraph = new ResourceGraphEmulator(() => this.store.values(), () => this.subscriptions);
   private readonly store = new ResourceStore();
+  /** Azure Resource Graph over the same store, at the same endpoint (management.azure.com). */
+  private readonly resourceGraph = new ResourceGraphEmulator(this.store, () => this.subscriptions);
   private readonly resourceGroups = new Set<string>();
   private readonly subscriptions = new Set<string>();
   private readonly operations = new Map<string, Operation>();

@@ -1,5 +1,6 @@
 import { isJsonObject, kindOfType, type ArmResource, type JsonObject, type JsonValue } from "../arm/resource.js";
 import { ArmSandboxError } from "./arm-errors.js";
+import type { ResourceStore } from "./store.js";
 
 const API_VERSIONS = ["2021-03-01", "2022-10-01", "2024-04-01"];
 const MAX_TOP = 1000;
@@ -12,8 +13,11 @@ const MAX_TOP = 1000;
  * `resources | where type in~ ('…', …) | project … | order by id asc`; anything else is ARG's InvalidQuery.
  */
 export class ResourceGraphEmulator {
+  // Pages of one query are served from one sorted snapshot while the store is unchanged.
+  private cached?: { key: string; version: number; rows: ArmResource[] };
+
   constructor(
-    private readonly resources: () => Iterable<{ resource: ArmResource }>,
+    private readonly store: ResourceStore,
     private readonly subscriptions: () => ReadonlySet<string>,
   ) {}
 
@@ -30,14 +34,23 @@ export class ResourceGraphEmulator {
     const options = isJsonObject(body.options) ? body.options : {};
     const top = Math.min(MAX_TOP, typeof options.$top === "number" && options.$top > 0 ? options.$top : 100);
     const skip = typeof options.$skipToken === "string" ? decodeSkipToken(options.$skipToken) : 0;
-    const rows = [...this.resources()]
-      .map((s) => s.resource)
-      .filter((r) => types.has(r.type.toLowerCase()) && scope.has(r.id.split("/")[2]!.toLowerCase()))
-      .sort((a, b) => (a.id.toLowerCase() < b.id.toLowerCase() ? -1 : 1));
+    const rows = this.matching(types, scope);
     const page = rows.slice(skip, skip + top).map(toRow);
     const response: JsonObject = { totalRecords: rows.length, count: page.length, resultTruncated: "false", data: page, facets: [] };
     if (skip + top < rows.length) response.$skipToken = Buffer.from(JSON.stringify({ offset: skip + top })).toString("base64");
     return { status: 200, body: response, headers: { "x-ms-user-quota-remaining": "14", "x-ms-user-quota-resets-after": "00:00:05" } };
+  }
+
+  /** Resources of the types in the scope, ordered by id (the store's keys are lower-cased ids). */
+  private matching(types: ReadonlySet<string>, scope: ReadonlySet<string>): ArmResource[] {
+    const key = JSON.stringify([[...types].sort(), [...scope].sort()]);
+    if (this.cached?.key === key && this.cached.version === this.store.version) return this.cached.rows;
+    const rows = [...this.store.entries()]
+      .filter(([id, stored]) => types.has(stored.resource.type.toLowerCase()) && scope.has(id.split("/")[2]!))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, stored]) => stored.resource);
+    this.cached = { key, version: this.store.version, rows };
+    return rows;
   }
 }
 

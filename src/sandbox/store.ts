@@ -12,6 +12,8 @@ export interface StoredResource {
 export class ResourceStore {
   private readonly byKey = new Map<string, StoredResource>();
   private readonly collections = new Map<string, Set<string>>();
+  /** Bumped by every change, so readers can cache derived views (Resource Graph's sorted result). */
+  version = 0;
 
   get(key: string): StoredResource | undefined {
     return this.byKey.get(key);
@@ -22,6 +24,7 @@ export class ResourceStore {
   }
 
   set(key: string, value: StoredResource): void {
+    this.version += 1;
     this.byKey.set(key, value);
     const collection = collectionOf(key);
     let members = this.collections.get(collection);
@@ -30,6 +33,7 @@ export class ResourceStore {
   }
 
   delete(key: string): void {
+    this.version += 1;
     this.byKey.delete(key);
     this.collections.get(collectionOf(key))?.delete(key);
   }
@@ -41,6 +45,10 @@ export class ResourceStore {
 
   values(): IterableIterator<StoredResource> {
     return this.byKey.values();
+  }
+
+  entries(): IterableIterator<[string, StoredResource]> {
+    return this.byKey.entries();
   }
 
   /** Members of the collections whose key passes the test, in insertion order. */
