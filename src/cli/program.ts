@@ -134,7 +134,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         });
         if (options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else {
-          const rows = result.findings.map((f) => [f.decision, f.ruleId, f.actionId ?? "-", f.message]);
+          const rows = result.findings.map((f) => [f.decision, f.ruleId ?? "-", f.actionId ?? "-", f.message]);
           io.stdout.write(`${result.dryRun ? "DRY RUN: nothing written\n" : ""}${table(["DECISION", "RULE", "ACTION", "DETAIL"], rows, columnsOf(io.stdout), [12, 34, 40])}\n`);
         }
         exitCode = result.findings.some((f) => ["alerted", "failed", "exempt", "off", "duplicate"].includes(f.decision)) ? EXIT.findings : EXIT.ok;

@@ -3,13 +3,18 @@ import { loadConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import { processEvent } from "../pipeline/process-event.js";
 import { createAzureRuntime, depsFor, type Runtime } from "../runtime.js";
+import { countersOf, emitCounters } from "../telemetry.js";
 
-/** Logs through the invocation, so lines land in Application Insights with the invocation's id. */
+/**
+ * Logs through the invocation, so lines land in Application Insights with the invocation's id. Fields are JSON on
+ * the same line (the worker would otherwise format them with util.inspect), so KQL can parse_json them.
+ */
 export function contextLogger(context: InvocationContext): Logger {
+  const line = (message: string, fields?: Record<string, unknown>): string => (fields ? `${message} ${JSON.stringify(fields)}` : message);
   return {
-    info: (message, fields) => context.log(message, fields ?? {}),
-    warn: (message, fields) => context.warn(message, fields ?? {}),
-    error: (message, fields) => context.error(message, fields ?? {}),
+    info: (message, fields) => context.log(line(message, fields)),
+    warn: (message, fields) => context.warn(line(message, fields)),
+    error: (message, fields) => context.error(line(message, fields)),
   };
 }
 
@@ -19,6 +24,7 @@ export function createEventGridHandler(getRuntime: () => Promise<Runtime>) {
     const log = contextLogger(context);
     const result = await processEvent(event, depsFor(await getRuntime(), log));
     log.info("amlguard event processed", { eventId: result.eventId, decisions: result.outcomes.map((o) => `${o.ruleId ?? "-"}:${o.decision}`) });
+    emitCounters(log, "event-grid", countersOf(result.outcomes));
   };
 }
 

@@ -6,6 +6,7 @@ import { ManualError, manualFindings, manualRemediate, remediateRequestSchema, t
 import { newCorrelationId } from "../pipeline/assess.js";
 import { depsFor, type Runtime } from "../runtime.js";
 import type { Actor } from "../state/audit.js";
+import { countersOf, emitCounters } from "../telemetry.js";
 import { contextLogger } from "./event-grid.js";
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -131,6 +132,7 @@ export function createHttpHandlers(getRuntime: () => Promise<Runtime>, access: (
         }
         const caller: Actor = { objectId: principal.objectId, name: principal.name, principalType: principal.appId ? "ServicePrincipal" : "User", ...(principal.appId ? { appId: principal.appId } : {}) };
         const result = await manualRemediate(parsed.data, caller, `http:${principal.name}`, deps);
+        emitCounters(deps.log, "http", countersOf(result.findings));
         return respond(200, { ...result }, result.correlationId);
       }),
     findings: (request, context) =>

@@ -1,6 +1,7 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import { depsFor, type Runtime } from "../runtime.js";
 import { sweep } from "../sweep.js";
+import { emitCounters } from "../telemetry.js";
 import { contextLogger } from "./event-grid.js";
 
 /** The daily reconciliation: events can be lost, and a new deployment starts with an existing estate. */
@@ -20,5 +21,7 @@ export function createSweepHandler(getRuntime: () => Promise<Runtime>) {
       armReads: report.armReads,
       errors: report.scan.errors.length + report.errors.length,
     });
+    const counters = { findings: report.scan.findings.length, remediations: report.decisions.remediated ?? 0, alerts: report.decisions.alerted ?? 0, failures: (report.decisions.failed ?? 0) + report.errors.length, deferred: report.decisions.deferred ?? 0 };
+    emitCounters(log, "sweep", counters);
   };
 }

@@ -39,7 +39,8 @@ export interface ManualDeps extends PipelineDeps {
 }
 
 export interface FindingResult {
-  ruleId: string;
+  /** Absent for decisions about the whole resource (compliant, exemption-invalid). */
+  ruleId?: string;
   severity?: string;
   title?: string;
   evidence?: string;
@@ -120,7 +121,7 @@ export async function manualRemediate(request: RemediateRequest, caller: Actor, 
       findings: outcomes.map((o) => {
         const finding = o.ruleId ? findings.get(o.ruleId) : undefined;
         return {
-          ruleId: o.ruleId ?? "-",
+          ...(o.ruleId ? { ruleId: o.ruleId } : {}),
           ...(finding ? { severity: finding.severity, title: finding.title, evidence: finding.evidence.summary } : {}),
           decision: o.decision,
           ...(o.actionId ? { actionId: o.actionId } : {}),
