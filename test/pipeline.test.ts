@@ -246,6 +246,18 @@ describe("event pipeline: failures", () => {
     expect(h.sandbox.requests.filter((r) => r.method === "PATCH" && r.principalId === BOT.objectId && r.status === 202)).toHaveLength(1);
   });
 
+  it("a redelivery after a failure part-way accounts for each rule of the event once", async () => {
+    h = await startHarness(azurite.connectionString, estate(), { ruleModes: { "compute-local-auth": "alert" } });
+    await h.userArm.patch(CLUSTER_ID, { properties: { properties: { scaleSettings: { maxNodeCount: 4, minNodeCount: 2 } } } });
+    const [event] = (await waitForEvents(h, 1)) as any[];
+    h.sandbox.faults.add({ kind: "server-error", statusCode: 500, method: "PATCH" });
+    await expect(h.deliver(event)).rejects.toThrow(); // compute-local-auth was already alerted and audited
+    h.sandbox.faults.clear();
+    await h.deliver(event);
+    const rows = (await h.audit()).filter((r) => r.eventId === event.id && r.decision !== "duplicate");
+    expect(rows.map((r) => `${r.ruleId}:${r.decision}`).sort()).toEqual(["compute-local-auth:alerted", "compute-node-public-ip:remediated", "compute-public-ssh:remediated"]);
+  });
+
   it("the last delivery attempt alerts 'could not remediate' instead of throwing", async () => {
     h = await startHarness(azurite.connectionString, estate(), { maxDeliveryAttempts: 2 });
     await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });

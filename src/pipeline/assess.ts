@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { JsonValue, MlResourceKind } from "../arm/resource.js";
 import type { Alert, AlertSink } from "../alerts/alert.js";
 import type { ArmClient, ArmRead } from "../azure/arm-client.js";
+import { describeError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { planRemediation, type ChangePlan } from "../remediation/actions.js";
 import { evaluateResource, RULES, ruleById, type Finding } from "../rules/index.js";
@@ -30,6 +31,7 @@ export interface ActContext {
   actor?: Actor;
   eventId?: string;
   eventType?: string;
+  eventTime?: string;
   operationName?: string;
   /** The write being reacted to was amlguard's own: verify, never act again. */
   ownWrite?: boolean;
@@ -137,7 +139,17 @@ async function executePlan(plan: ChangePlan, covered: Finding[], read: ArmRead, 
     throw error;
   }
   await deps.locks.complete(read.resource.id, actionId, plan.observedState);
-  const after = (await deps.arm.get(read.resource.id)).resource;
+  let after;
+  try {
+    after = (await deps.arm.get(read.resource.id)).resource;
+  } catch (error) {
+    // The write went through; only its confirmation did not. Say so, rather than retry a write that happened.
+    for (const finding of covered) {
+      const rule = ruleById(finding.ruleId)!;
+      await deps.alerts.send(alertFor(rule, finding, ctx, deps, { outcome: "failed", actionTaken: `${plan.action.description}, but the confirmation read failed`, nextStep: rule.remediation }));
+    }
+    return each({ decision: "failed", actionId, before: plan.before, after: plan.intended, message: `write accepted; confirmation read failed: ${describeError(error)}` });
+  }
   const observed = plan.observe(after);
   if (!plan.holds(after)) {
     for (const finding of covered) {
@@ -170,7 +182,10 @@ function alertFor(rule: Rule, finding: Finding, ctx: ActContext, deps: PipelineD
 }
 
 export function auditEntry(ctx: ActContext, resourceId: string | undefined, outcome: Outcome): AuditEntry {
+  // One row per (event, rule) or (event, resource-level decision): redeliveries of the event add nothing.
+  const idempotent = ctx.eventId && outcome.decision !== "duplicate";
   return {
+    ...(idempotent ? { idempotencyKey: `${ctx.eventId}|${outcome.ruleId ?? `resource:${outcome.decision}`}`, ...(ctx.eventTime ? { partitionDay: ctx.eventTime } : {}) } : {}),
     decision: outcome.decision,
     trigger: ctx.trigger,
     message: outcome.message,

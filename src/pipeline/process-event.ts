@@ -44,6 +44,7 @@ export async function processEvent(raw: unknown, deps: EventDeps, trigger = "eve
     correlationId: event.data.correlationId ?? base.correlationId,
     eventId: event.id,
     eventType: event.eventType,
+    eventTime: event.time,
     operationName: event.data.operationName,
   };
   const verdict = triage(event);

@@ -1,6 +1,7 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { odata, type TableClient } from "@azure/data-tables";
 import type { JsonValue } from "../arm/resource.js";
+import { statusOf } from "./tables.js";
 
 /** Every decision amlguard takes is one of these. */
 export const DECISIONS = [
@@ -47,9 +48,15 @@ export interface AuditEntry {
   before?: Record<string, JsonValue>;
   after?: Record<string, JsonValue>;
   message: string;
+  /**
+   * Makes the row idempotent: a redelivered event that reaches the same decision point writes nothing new, so each
+   * event is accounted for once. With it, the row lives in the partition of `partitionDay` (the event's day).
+   */
+  idempotencyKey?: string;
+  partitionDay?: string;
 }
 
-export interface AuditRecord extends AuditEntry {
+export interface AuditRecord extends Omit<AuditEntry, "idempotencyKey" | "partitionDay"> {
   at: string;
 }
 
@@ -67,10 +74,25 @@ export class AuditLog {
 
   async record(entry: AuditEntry): Promise<AuditRecord> {
     const at = this.now();
-    const record: AuditRecord = { ...entry, at: at.toISOString() };
+    const { idempotencyKey, partitionDay, ...fields } = entry;
+    const record: AuditRecord = { ...fields, at: at.toISOString() };
+    const partitionDate = partitionDay && !Number.isNaN(Date.parse(partitionDay)) ? new Date(partitionDay) : at;
+    const rowKey = idempotencyKey
+      ? `k-${createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 40)}`
+      : `${String(8_640_000_000_000_000 - at.getTime()).padStart(16, "0")}-${randomBytes(6).toString("hex")}`;
+    try {
+      await this.write(idempotencyKey ? dayKey(partitionDate) : dayKey(at), rowKey, record, entry);
+    } catch (error) {
+      // The same decision for the same event was recorded by an earlier delivery: once is enough.
+      if (!(idempotencyKey && statusOf(error) === 409)) throw error;
+    }
+    return record;
+  }
+
+  private async write(partitionKey: string, rowKey: string, record: AuditRecord, entry: AuditEntry): Promise<void> {
     await this.table.createEntity({
-      partitionKey: dayKey(at),
-      rowKey: `${String(8_640_000_000_000_000 - at.getTime()).padStart(16, "0")}-${randomBytes(6).toString("hex")}`,
+      partitionKey,
+      rowKey,
       at: record.at,
       decision: entry.decision,
       trigger: entry.trigger,
@@ -91,20 +113,21 @@ export class AuditLog {
       ...optional("before", entry.before && boundedJson(entry.before)),
       ...optional("after", entry.after && boundedJson(entry.after)),
     });
-    return record;
   }
 
   /** Entries at or after `since`, newest first. */
   async list(since: Date): Promise<AuditRecord[]> {
     const records: AuditRecord[] = [];
     const end = this.now();
-    for (let day = startOfDay(end); day.getTime() >= startOfDay(since).getTime(); day = new Date(day.getTime() - 86_400_000)) {
+    // Event rows live in their event's day, which can be a day before they were written.
+    const first = startOfDay(new Date(since.getTime() - 86_400_000)).getTime();
+    for (let day = startOfDay(end); day.getTime() >= first; day = new Date(day.getTime() - 86_400_000)) {
       const rows = this.table.listEntities<Record<string, unknown>>({
         queryOptions: { filter: odata`PartitionKey eq ${dayKey(day)} and at ge ${since.toISOString()}` },
       });
       for await (const row of rows) records.push(fromRow(row));
     }
-    return records;
+    return records.sort((a, b) => b.at.localeCompare(a.at));
   }
 }
 
