@@ -60,6 +60,13 @@ export class Outbox {
     });
   }
 
+  /** Every entry, delivered or not (chaos accounting). */
+  async all(): Promise<OutboxEntry[]> {
+    const entries: OutboxEntry[] = [];
+    for await (const row of this.table.listEntities<Record<string, unknown>>()) if (row.rowKey !== LEASE_ROW) entries.push(toEntry(row));
+    return entries;
+  }
+
   /** Entries not yet delivered (pending, and those refused or expired, which need a person). */
   async undelivered(): Promise<OutboxEntry[]> {
     const rows = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`status ne ${"delivered"}` } });

@@ -130,7 +130,7 @@ async function executePlan(plan: ChangePlan, covered: Finding[], read: ArmRead, 
   }
   const acquired = await deps.locks.acquire(read.resource.id, actionId, plan.observedState, { correlationId: ctx.correlationId, at: deps.now().toISOString() });
   if (!acquired) {
-    return each({ decision: "duplicate", actionId, message: "another delivery already acted on this resource in this state" });
+    return each({ decision: "superseded", actionId, message: "another event's delivery already acted on this resource in this state" });
   }
   try {
     await plan.execute(deps.arm);

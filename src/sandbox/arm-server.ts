@@ -71,6 +71,7 @@ interface Operation {
   startTime: string;
   endTime?: string;
   willFail: boolean;
+  principalId: string;
   complete: () => void;
   fail: () => void;
 }
@@ -79,6 +80,8 @@ interface Operation {
 export class ArmSandbox {
   readonly faults = new FaultInjector();
   readonly requests: RequestRecord[] = [];
+  /** Every long-running operation that finished: what was written, by whom, and whether it took effect. */
+  readonly completedOperations: Array<{ resourceId: string; method: string; status: "Succeeded" | "Failed"; principalId: string }> = [];
   private readonly store = new ResourceStore();
   /** Azure Resource Graph over the same store, at the same endpoint (management.azure.com). */
   private readonly resourceGraph = new ResourceGraphEmulator(this.store, () => this.subscriptions);
@@ -354,7 +357,7 @@ export class ArmSandbox {
       const restored = previous ? structuredClone(previous.resource) : pending;
       setPath(restored, "properties.provisioningState", "Failed");
       this.store.set(key, { resource: restored, etag: newEtag() });
-    });
+    }, caller.objectId);
     return this.accepted(operation, shape);
   }
 
@@ -366,7 +369,7 @@ export class ArmSandbox {
     const operation = this.startOperation(id, "DELETE", key, lroFailure, () => {
       this.store.deleteTree(key);
       this.emit("Microsoft.Resources.ResourceDeleteSuccess", id, `${ML_RESOURCE_TYPES[id.kind]}/delete`, caller, "DELETE");
-    }, () => setPath(stored.resource, "properties.provisioningState", "Failed"));
+    }, () => setPath(stored.resource, "properties.provisioningState", "Failed"), caller.objectId);
     return this.accepted(operation, LRO_SHAPES[id.kind].delete);
   }
 
@@ -402,7 +405,7 @@ export class ArmSandbox {
     }, () => {
       const current = this.store.get(key);
       if (current) setPath(current.resource, "properties.properties.state", before ?? "Unknown");
-    });
+    }, caller.objectId);
     return this.accepted(operation, ACTION_SHAPE);
   }
 
@@ -412,7 +415,7 @@ export class ArmSandbox {
     for (const listener of this.eventListeners) listener(event);
   }
 
-  private startOperation(id: MlResourceId, method: Operation["method"], resourceKey: string, willFail: boolean, complete: () => void, fail: () => void): Operation {
+  private startOperation(id: MlResourceId, method: Operation["method"], resourceKey: string, willFail: boolean, complete: () => void, fail: () => void, principalId = ""): Operation {
     const stored = this.store.get(resourceKey);
     const storedLocation = stored?.resource.location;
     const operation: Operation = {
@@ -425,6 +428,7 @@ export class ArmSandbox {
       polls: 0,
       startTime: new Date().toISOString(),
       willFail,
+      principalId,
       complete,
       fail,
     };
@@ -437,6 +441,7 @@ export class ArmSandbox {
   private finish(operation: Operation): void {
     if (operation.status !== "InProgress") return;
     operation.endTime = new Date().toISOString();
+    this.completedOperations.push({ resourceId: operation.resourceKey, method: operation.method, status: operation.willFail ? "Failed" : "Succeeded", principalId: operation.principalId });
     if (operation.willFail) {
       operation.status = "Failed";
       operation.fail();

@@ -16,6 +16,8 @@ export interface Fault {
   path?: RegExp;
   /** How many matching requests it hits; Infinity when absent. */
   times?: number;
+  /** Hits each matching request with this probability (chaos runs); every one when absent. */
+  probability?: number;
   latencyMs?: number;
   retryAfterSeconds?: number;
   statusCode?: 500 | 503;
@@ -23,6 +25,8 @@ export interface Fault {
 
 export class FaultInjector {
   private readonly faults: Array<Fault & { remaining: number }> = [];
+  /** Random source for probabilistic faults; a seeded one makes a chaos run repeatable. */
+  random: () => number = Math.random;
   /** How many times each kind fired, for test assertions and benchmark reports. */
   readonly fired: Record<FaultKind, number> = { latency: 0, throttle: 0, "server-error": 0, drop: 0, "lro-failure": 0 };
 
@@ -42,6 +46,7 @@ export class FaultInjector {
       if (candidate.remaining <= 0) continue;
       if (candidate.method && candidate.method.toUpperCase() !== method.toUpperCase()) continue;
       if (candidate.path && !candidate.path.test(path)) continue;
+      if (candidate.probability !== undefined && this.random() >= candidate.probability) continue;
       if (candidate.kind === "latency") {
         latencyMs += candidate.latencyMs ?? 0;
       } else if (fault) {

@@ -8,6 +8,7 @@ export const DECISIONS = [
   "rejected", // malformed event: nothing read, nothing written
   "ignored", // not an ML write amlguard evaluates
   "duplicate", // a delivery of an event already processed, or being processed by a twin
+  "superseded", // another event about the same resource, read in the same state, already took this action
   "gone", // the resource no longer exists
   "compliant", // read and evaluated: no finding
   "own-write", // the write was amlguard's own: verified, never remediated again

@@ -1,0 +1,278 @@
+// The Function App and what it needs, in one resource group: user-assigned identity, storage without shared keys,
+// Application Insights with Entra authentication, Key Vault for the webhook secret, Flex Consumption (Node 20),
+// App Service authentication for the HTTP API, optional Communication Services Email.
+targetScope = 'resourceGroup'
+
+param location string
+param resourceToken string
+param tags object
+param authClientId string
+param watchedSubscriptionIds array
+param defaultMode string
+param ruleModes string
+param dryRun bool
+@secure()
+param teamsWebhookUrl string
+param emailTo string
+param enableEmail bool
+param spikeWorkspaceResourceId string
+
+var appName = 'func-amlguard-${resourceToken}'
+var deploymentContainer = 'app-package-${take(resourceToken, 20)}'
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  logAnalyticsReader: '73c42c96-874c-492b-b04d-ab87d138a893'
+  communicationAndEmailServiceOwner: '09976791-48a7-449e-bb21-39d1a415f350'
+}
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-amlguard-${resourceToken}'
+  location: location
+  tags: tags
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: 'stamlguard${take(resourceToken, 12)}'
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow' }
+  }
+  resource blobs 'blobServices' = {
+    name: 'default'
+    resource deployment 'containers' = {
+      name: deploymentContainer
+      properties: { publicAccess: 'None' }
+    }
+    resource deadLetters 'containers' = {
+      name: 'eventgrid-deadletter'
+      properties: { publicAccess: 'None' }
+    }
+  }
+}
+
+// State, audit trail, outbox (tables), host (blobs, queues): data-plane roles only, scoped to this account.
+resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]: {
+    name: guid(storage.id, identity.id, roleId)
+    scope: storage
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: identity.properties.principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: 'log-amlguard-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 90
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-amlguard-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
+    DisableLocalAuth: true
+  }
+}
+
+resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, identity.id, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: 'kv-amlguard-${take(resourceToken, 12)}'
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled'
+  }
+  resource teamsWebhook 'secrets' = if (!empty(teamsWebhookUrl)) {
+    name: 'teams-webhook-url'
+    properties: { value: teamsWebhookUrl }
+  }
+}
+
+resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, identity.id, roles.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource emailService 'Microsoft.Communication/emailServices@2025-09-01' = if (enableEmail) {
+  name: 'email-amlguard-${resourceToken}'
+  location: 'global'
+  properties: { dataLocation: 'Europe' }
+  resource domain 'domains' = {
+    name: 'AzureManagedDomain'
+    location: 'global'
+    properties: {
+      domainManagement: 'AzureManaged'
+      userEngagementTracking: 'Disabled'
+    }
+  }
+}
+
+resource communication 'Microsoft.Communication/communicationServices@2025-09-01' = if (enableEmail) {
+  name: 'acs-amlguard-${resourceToken}'
+  location: 'global'
+  properties: {
+    dataLocation: 'Europe'
+    linkedDomains: [emailService::domain.id]
+  }
+}
+
+resource emailSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (enableEmail) {
+  name: guid(resourceGroup().id, identity.id, roles.communicationAndEmailServiceOwner)
+  scope: communication
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.communicationAndEmailServiceOwner)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The spike detector reads the given Log Analytics workspace, nothing else.
+module spikeReader 'log-analytics-reader.bicep' = if (!empty(spikeWorkspaceResourceId)) {
+  name: 'amlguard-log-analytics-reader'
+  scope: resourceGroup(split(spikeWorkspaceResourceId, '/')[2], split(spikeWorkspaceResourceId, '/')[4])
+  params: {
+    workspaceName: last(split(spikeWorkspaceResourceId, '/'))
+    principalId: identity.properties.principalId
+    roleId: roles.logAnalyticsReader
+  }
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan-amlguard-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { tier: 'FlexConsumption', name: 'FC1' }
+  properties: { reserved: true }
+}
+
+var baseSettings = {
+  // Identity-based host storage: no keys anywhere.
+  AzureWebJobsStorage__accountName: storage.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.properties.clientId
+  AZURE_CLIENT_ID: identity.properties.clientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  AMLGUARD_SUBSCRIPTION_IDS: join(watchedSubscriptionIds, ',')
+  AMLGUARD_PRINCIPAL_OBJECT_ID: identity.properties.principalId
+  AMLGUARD_DEFAULT_MODE: defaultMode
+  AMLGUARD_RULE_MODES: ruleModes
+  AMLGUARD_DRY_RUN: string(dryRun)
+  AMLGUARD_MAX_DELIVERY_ATTEMPTS: '30'
+  AMLGUARD_OUTBOX_SCHEDULE: '0 */1 * * * *'
+  AMLGUARD_SWEEP_SCHEDULE: '0 0 3 * * *'
+}
+var teamsSettings = empty(teamsWebhookUrl) ? {} : {
+  AMLGUARD_TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=teams-webhook-url)'
+}
+var emailSettings = enableEmail && !empty(emailTo) ? {
+  AMLGUARD_ACS_ENDPOINT: 'https://${communication!.properties.hostName}'
+  AMLGUARD_EMAIL_FROM: 'DoNotReply@${emailService::domain!.properties.mailFromSenderDomain}'
+  AMLGUARD_EMAIL_TO: emailTo
+} : {}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: appName
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identity.id}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identity.id
+    siteConfig: { minTlsVersion: '1.2', ftpsState: 'Disabled' }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainer}'
+          authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identity.id }
+        }
+      }
+      scaleAndConcurrency: { maximumInstanceCount: 40, instanceMemoryMB: 2048 }
+      runtime: { name: 'node', version: '20' }
+    }
+  }
+  dependsOn: [storageRoles, secretsUser]
+
+  resource settings 'config' = {
+    name: 'appsettings'
+    properties: union(baseSettings, teamsSettings, emailSettings)
+  }
+
+  // App Service authentication: the HTTP API needs an Entra token for authClientId; handlers check app roles.
+  // Event Grid delivers to the system-key-protected webhook path, which is left to the Functions host.
+  resource auth 'config' = {
+    name: 'authsettingsV2'
+    properties: {
+      platform: { enabled: true, runtimeVersion: '~1' }
+      globalValidation: {
+        requireAuthentication: true
+        unauthenticatedClientAction: 'Return401'
+        excludedPaths: ['/runtime/webhooks/eventgrid']
+      }
+      httpSettings: { requireHttps: true }
+      identityProviders: {
+        azureActiveDirectory: {
+          enabled: true
+          registration: {
+            clientId: authClientId
+            openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+          }
+          validation: { allowedAudiences: ['api://${authClientId}', authClientId] }
+        }
+      }
+    }
+  }
+}
+
+output functionAppName string = functionApp.name
+output storageAccountName string = storage.name
+output identityPrincipalId string = identity.properties.principalId
