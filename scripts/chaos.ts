@@ -5,7 +5,7 @@
  * the Teams receiver and SMTP sink are down for a while. Then it checks: every relevant event accounted for once in
  * the audit trail, no write twice, no alert twice, every alert delivered after recovery, no unhandled rejection.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { EventGridEvent } from "@azure/functions";
 import { SmtpChannel, TeamsChannel } from "../src/alerts/channels.js";
 import { AlertRouter } from "../src/alerts/router.js";
@@ -321,8 +321,8 @@ if (isMain) {
   });
   if (process.argv.includes("--json")) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
-    const { options: _options, failedChecks, ...figures } = report;
-    for (const [name, value] of Object.entries(figures)) process.stdout.write(`${name.padEnd(22)} ${typeof value === "object" ? JSON.stringify(value) : value}\n`);
+    const { failedChecks, ...figures } = report;
+    for (const [name, value] of Object.entries(figures)) if (name !== "options") process.stdout.write(`${name.padEnd(22)} ${typeof value === "object" ? JSON.stringify(value) : value}\n`);
     process.stdout.write(failedChecks.length ? `FAILED: ${failedChecks.join("; ")}\n` : "all checks passed\n");
   }
   process.exitCode = report.failedChecks.length ? 1 : 0;
