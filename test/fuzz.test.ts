@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { EventError, parseEvent } from "../src/events/parse.js";
 import { triage } from "../src/events/triage.js";
 import { evaluateResource, RULES } from "../src/rules/index.js";
