@@ -17,6 +17,7 @@ import { newInvocationContext } from "../src/functions/invocation.js";
 import { silentLogger } from "../src/log.js";
 import type { PipelineSettings } from "../src/pipeline/settings.js";
 import { openAlerting, openState, type Runtime } from "../src/runtime.js";
+import { seededRandom } from "../src/random.js";
 import { ArmSandbox } from "../src/sandbox/arm-server.js";
 import { startAzuriteTables } from "../src/sandbox/azurite.js";
 import { resourceEvent } from "../src/sandbox/events.js";
@@ -67,18 +68,6 @@ const SETTINGS = (maxDeliveryAttempts: number): PipelineSettings => ({
   maxDeliveryAttempts,
 });
 
-/** mulberry32: a small seeded PRNG, so a chaos run can be repeated exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Workspaces: public (remediate), private, public but exempt, private with a public endpoint (remediate by PUT). */
 function estate(count: number): { resources: ArmResource[]; targets: string[] } {
   const resources: ArmResource[] = [];
@@ -106,7 +95,7 @@ function estate(count: number): { resources: ArmResource[]; targets: string[] } 
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const say = options.progress ?? (() => undefined);
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   let unhandledRejections = 0;
   const onRejection = (): void => void (unhandledRejections += 1);
   process.on("unhandledRejection", onRejection);
