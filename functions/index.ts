@@ -3,3 +3,4 @@ import "./resource-events.js";
 import "./alert-outbox.js";
 import "./manual.js";
 import "./sweep.js";
+import "./spikes.js";

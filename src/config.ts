@@ -86,6 +86,10 @@ export const configSchema = z.object({
   AMLGUARD_MANAGEMENT_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, "must be a management group id").optional(),
   AMLGUARD_SWEEP_VIA: z.enum(["graph", "arm"]).default("graph"),
   AMLGUARD_SWEEP_MAX_WRITES_PER_SUBSCRIPTION: z.coerce.number().int().min(0).max(10_000).default(100),
+  // Failed-authentication spikes.
+  AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID: optionalGuid,
+  AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i, "must be a Log Analytics workspace resource id").optional(),
+  AMLGUARD_LOG_ANALYTICS_ENDPOINT: z.string().regex(/^https:\/\/.+\/v1$/, "must be https and end in /v1").default("https://api.loganalytics.io/v1"),
 });
 
 export type StorageSetting = { connectionString: string } | { endpoint: string } | undefined;
@@ -103,6 +107,7 @@ export interface AmlguardConfig {
   alerts: AlertConfig;
   http: HttpAccessConfig;
   sweep: { via: "graph" | "arm"; managementGroup?: string; maxWritesPerSubscription: number };
+  logAnalytics?: { workspaceId: string; workspaceResourceId?: string; endpoint: string };
 }
 
 /** Who may call the HTTP functions: an app role or a group, per operation. */
@@ -155,6 +160,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AmlguardConfig
       readGroups: c.AMLGUARD_HTTP_READ_GROUPS,
       rateLimitPerMinute: c.AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE,
     },
+    ...(c.AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID
+      ? {
+          logAnalytics: {
+            workspaceId: c.AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID,
+            ...(c.AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID ? { workspaceResourceId: c.AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID } : {}),
+            endpoint: c.AMLGUARD_LOG_ANALYTICS_ENDPOINT,
+          },
+        }
+      : {}),
     sweep: {
       via: c.AMLGUARD_SWEEP_VIA,
       ...(c.AMLGUARD_MANAGEMENT_GROUP ? { managementGroup: c.AMLGUARD_MANAGEMENT_GROUP } : {}),

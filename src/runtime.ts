@@ -7,6 +7,8 @@ import { AlertDedupe, AlertRouter } from "./alerts/router.js";
 import { createAzureArmClient, createAzureGraphClient } from "./adapters.js";
 import { armSource, graphSource, type EstateSource } from "./scan.js";
 import type { SweepOptions } from "./sweep.js";
+import { LogsClient } from "./azure/logs-client.js";
+import { SpikeCheckpoints } from "./spikes/run.js";
 import { ConfigError, type AmlguardConfig } from "./config.js";
 import type { Logger } from "./log.js";
 import type { EventDeps } from "./pipeline/process-event.js";
@@ -34,6 +36,8 @@ export type Runtime = Omit<EventDeps, "log" | "alerts"> & {
   manual?: { allowedSubscriptions: string[]; inflight: InflightRequests; rateLimiter: RateLimiter };
   /** For the reconciliation sweep: where the estate comes from and how much it may write. */
   sweep?: { source: () => EstateSource; options: SweepOptions };
+  /** For the failed-authentication spike detector. */
+  spikes?: { logs: LogsClient; checkpoints: SpikeCheckpoints; workspaceId: string; workspaceResourceId?: string; portal: string };
 };
 
 export function settingsOf(config: AmlguardConfig): PipelineSettings {
@@ -111,6 +115,17 @@ export async function createAzureRuntime(config: AmlguardConfig, credential: Tok
       },
       options: { maxWritesPerSubscription: config.sweep.maxWritesPerSubscription },
     },
+    ...(config.logAnalytics
+      ? {
+          spikes: {
+            logs: new LogsClient({ endpoint: config.logAnalytics.endpoint, credential }),
+            checkpoints: new SpikeCheckpoints(await openTable(target, tableNames().spikes)),
+            workspaceId: config.logAnalytics.workspaceId,
+            ...(config.logAnalytics.workspaceResourceId ? { workspaceResourceId: config.logAnalytics.workspaceResourceId } : {}),
+            portal: config.alerts.portalUrl,
+          },
+        }
+      : {}),
     settings: settingsOf(config),
     now: () => new Date(),
   };

@@ -129,11 +129,11 @@ describe("resources and settings", () => {
   it("every amlguard setting the infra writes is one the code reads (no typos)", () => {
     const known = new Set(Object.keys(configSchema.shape));
     const written = [...app.matchAll(/^\s+(AMLGUARD_\w+):/gm)].map((m) => m[1]!);
-    const schedules = new Set(["AMLGUARD_OUTBOX_SCHEDULE", "AMLGUARD_SWEEP_SCHEDULE"]); // read by the host (%NAME%)
+    const schedules = new Set(["AMLGUARD_OUTBOX_SCHEDULE", "AMLGUARD_SWEEP_SCHEDULE", "AMLGUARD_SPIKES_SCHEDULE"]); // read by the host (%NAME%)
     expect(written.filter((name) => !known.has(name) && !schedules.has(name))).toEqual([]);
     for (const schedule of schedules) {
       expect(written).toContain(schedule);
-      expect(["alert-outbox.ts", "sweep.ts"].some((f) => infra("..", "functions", f).includes(`%${schedule}%`)), schedule).toBe(true);
+      expect(["alert-outbox.ts", "sweep.ts", "spikes.ts"].some((f) => infra("..", "functions", f).includes(`%${schedule}%`)), schedule).toBe(true);
     }
   });
 });

@@ -204,6 +204,12 @@ var baseSettings = {
   AMLGUARD_MAX_DELIVERY_ATTEMPTS: '30'
   AMLGUARD_OUTBOX_SCHEDULE: '0 */1 * * * *'
   AMLGUARD_SWEEP_SCHEDULE: '0 0 3 * * *'
+  AMLGUARD_SPIKES_SCHEDULE: '0 */15 * * * *'
+}
+// The spike detector queries this workspace (its customer id); its resource id builds the portal deep link.
+var spikeSettings = empty(spikeWorkspaceResourceId) ? {} : {
+  AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID: reference(spikeWorkspaceResourceId, '2023-09-01').customerId
+  AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: spikeWorkspaceResourceId
 }
 var teamsSettings = empty(teamsWebhookUrl) ? {} : {
   AMLGUARD_TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=teams-webhook-url)'
@@ -244,7 +250,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
   resource settings 'config' = {
     name: 'appsettings'
-    properties: union(baseSettings, teamsSettings, emailSettings)
+    properties: union(baseSettings, teamsSettings, emailSettings, spikeSettings)
   }
 
   // App Service authentication: the HTTP API needs an Entra token for authClientId; handlers check app roles.

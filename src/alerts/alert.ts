@@ -20,6 +20,10 @@ export interface Alert {
   /** What a person must still do. */
   nextStep?: string;
   actor?: Actor;
+  /** A link better than the resource's portal page (a spike's Log Analytics query). */
+  link?: { title: string; url: string };
+  /** What makes two alerts "the same" for the dedupe window, when resource, rule, outcome and evidence do not. */
+  dedupeKey?: string;
   eventId?: string;
   correlationId?: string;
   at: string;

@@ -22,10 +22,11 @@ export function renderEmail(alerts: readonly Alert[], portal?: string): Rendered
     heading: `${alert.severity.toUpperCase()} · ${OUTCOME_LABEL[alert.outcome]}: ${alert.title}`,
     rationale: alert.rationale,
     facts: factsOf(alert, portal),
-    link: labelsOf(alert.resourceId, portal).portalUrl,
+    link: alert.link?.url ?? labelsOf(alert.resourceId, portal).portalUrl,
+    linkTitle: alert.link?.title ?? "Open in Azure portal",
   }));
   const text = sections
-    .map((s) => [s.heading, ...(s.rationale ? [s.rationale] : []), ...s.facts.map(([k, v]) => `${k}: ${v}`), `Open in Azure portal: ${s.link}`].join("\n"))
+    .map((s) => [s.heading, ...(s.rationale ? [s.rationale] : []), ...s.facts.map(([k, v]) => `${k}: ${v}`), `${s.linkTitle}: ${s.link}`].join("\n"))
     .join("\n\n----\n\n");
   const html = [
     `<!doctype html><html><body style="font-family:Segoe UI,Arial,sans-serif">`,
@@ -33,7 +34,7 @@ export function renderEmail(alerts: readonly Alert[], portal?: string): Rendered
       (s) =>
         `<h2>${escapeHtml(s.heading)}</h2>${s.rationale ? `<p>${escapeHtml(s.rationale)}</p>` : ""}<table>${s.facts
           .map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
-          .join("")}</table><p><a href="${escapeHtml(s.link)}">Open in Azure portal</a></p>`,
+          .join("")}</table><p><a href="${escapeHtml(s.link)}">${escapeHtml(s.linkTitle)}</a></p>`,
     ),
     `</body></html>`,
   ].join("");

@@ -20,7 +20,7 @@ export class AlertDedupe {
 
   async firstInWindow(alert: Alert): Promise<boolean> {
     const key = createHash("sha256")
-      .update([alert.resourceId.toLowerCase(), alert.ruleId ?? "", alert.outcome, alert.evidence ?? ""].join("|"))
+      .update(alert.dedupeKey ?? [alert.resourceId.toLowerCase(), alert.ruleId ?? "", alert.outcome, alert.evidence ?? ""].join("|"))
       .digest("hex")
       .slice(0, 40);
     const at = new Date(this.now()).toISOString();

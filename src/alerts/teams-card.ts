@@ -39,7 +39,7 @@ export function alertCard(alert: Alert, portal?: string): Card {
       ...(alert.rationale ? [{ type: "TextBlock", text: escapeMarkdown(alert.rationale), wrap: true, isSubtle: true }] : []),
       { type: "FactSet", facts: factsOf(alert, portal).map(([title, value]) => ({ title, value: escapeMarkdown(value) })) },
     ],
-    [{ type: "Action.OpenUrl", title: "Open in Azure portal", url: labels.portalUrl }],
+    [alert.link ? { type: "Action.OpenUrl", title: alert.link.title, url: alert.link.url } : { type: "Action.OpenUrl", title: "Open in Azure portal", url: labels.portalUrl }],
   );
 }
 

@@ -17,6 +17,12 @@ import { describeError } from "../errors.js";
 import { armSource, filteredSource, graphSource, scanEstate, type EstateSource } from "../scan.js";
 import { auditTable, countsLine, findingsTable, severitySummary, shortName, summaryTables, table } from "./format.js";
 import { Outbox } from "../alerts/outbox.js";
+import type { Alert } from "../alerts/alert.js";
+import { LogsClient } from "../azure/logs-client.js";
+import { LogAnalyticsSandbox } from "../sandbox/log-analytics.js";
+import { buildSpikeQuery } from "../spikes/query.js";
+import { runSpikeDetection } from "../spikes/run.js";
+import { syntheticFailures } from "../spikes/synthetic.js";
 import { openTable, tableNames, type TableStorageTarget } from "../state/tables.js";
 import { progressReporter, type Output } from "./progress.js";
 
@@ -145,6 +151,50 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       const config = loadConfig(io.env);
       await run(await createAzureRuntime(config));
+    });
+
+  program
+    .command("spikes")
+    .description("failed-authentication spikes in a Log Analytics workspace against a 7-day baseline")
+    .option("--workspace-id <guid>", "Log Analytics workspace id (default: AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID)")
+    .option("--since <window>", "how far back the detection window starts: 30m, 1h, 24h or an ISO date", "1h")
+    .option("--print-query", "print the exact KQL the timer runs, and nothing else")
+    .option("--sandbox", "run against the embedded Log Analytics sandbox (a labelled synthetic week)")
+    .option("--json", "print spikes as JSON")
+    .action(async (options: { workspaceId?: string; since: string; printQuery?: boolean; sandbox?: boolean; json?: boolean }) => {
+      if (options.printQuery) {
+        io.stdout.write(`${buildSpikeQuery()}\n`);
+        return;
+      }
+      if (options.workspaceId !== undefined && !GUID.test(options.workspaceId)) throw new UsageError("--workspace-id must be a Log Analytics workspace GUID");
+      const since = parseSince(options.since, new Date());
+      const alerts: Alert[] = [];
+      const detect = async (logs: LogsClient, workspaceId: string, workspaceResourceId?: string) =>
+        runSpikeDetection({ logs, alerts: { send: async (a) => void alerts.push(a) }, workspaceId, ...(workspaceResourceId ? { workspaceResourceId } : {}), portal: "https://portal.azure.com", now: () => new Date() }, { since });
+      let run;
+      if (options.sandbox) {
+        const sandbox = await new LogAnalyticsSandbox().start();
+        try {
+          const workspaceId = "5a4db0c0-0000-4000-8000-00000000f00d";
+          sandbox.addWorkspace(workspaceId, syntheticFailures(new Date()).rows);
+          run = await detect(new LogsClient({ endpoint: sandbox.endpoint, credential: sandbox.credential(), ca: sandbox.ca }), workspaceId);
+        } finally {
+          await sandbox.close();
+        }
+      } else {
+        const config = loadConfig(io.env);
+        const workspaceId = options.workspaceId ?? config.logAnalytics?.workspaceId;
+        if (!workspaceId) throw new UsageError("--workspace-id is required (or AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID, or --sandbox)");
+        run = await detect(new LogsClient({ endpoint: config.logAnalytics?.endpoint ?? "https://api.loganalytics.io/v1", credential: new DefaultAzureCredential() }), workspaceId, config.logAnalytics?.workspaceResourceId);
+      }
+      if (options.json) {
+        io.stdout.write(`${JSON.stringify({ windowStart: run.windowStart, windowEnd: run.windowEnd, rows: run.rows, spikes: run.spikes, alerts }, null, 2)}\n`);
+      } else {
+        io.stdout.write(`window ${run.windowStart.toISOString()} to ${run.windowEnd.toISOString()}, ${run.rows} bucketed rows, ${run.spikes.length} spike(s)\n`);
+        const rows = run.spikes.map((s) => [s.kind, s.source, s.kind === "spray" ? `${s.distinctPrincipals} principals from ${s.ipAddress}` : s.principal, s.target, `${s.failures} vs ${s.baseline}`, String(s.score)]);
+        if (rows.length) io.stdout.write(`${table(["KIND", "SOURCE", "PRINCIPAL / IP", "TARGET", "FAILURES", "SCORE"], rows, columnsOf(io.stdout), [9, 26, 40, 30, 14])}\n`);
+      }
+      exitCode = run.spikes.length ? EXIT.findings : EXIT.ok;
     });
 
   program

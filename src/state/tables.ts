@@ -15,6 +15,7 @@ export function tableNames(prefix = "amlguard") {
     dedupe: `${prefix}alertdedupe`,
     rateLimit: `${prefix}ratelimit`,
     inflight: `${prefix}inflight`,
+    spikes: `${prefix}spikecheckpoints`,
   };
 }
 
