@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { odata, type TableClient } from "@azure/data-tables";
 import { chunk } from "../concurrency.js";
 import type { Logger } from "../log.js";
-import { statusOf } from "../state/tables.js";
+import { claimRow } from "../state/claim.js";
 import type { Alert } from "./alert.js";
 import { DeliveryError, type AlertChannel, type ChannelName } from "./channels.js";
 
@@ -148,22 +148,13 @@ export class Outbox {
 
   /** A per-channel lease (create, or take over an expired one with its ETag); returns the ETag to release with. */
   private async acquireLease(channel: ChannelName): Promise<string | undefined> {
-    const leaseUntil = new Date(this.now() + (this.options.leaseMs ?? 120_000)).toISOString();
-    try {
-      const created = await this.table.createEntity({ partitionKey: channel, rowKey: LEASE_ROW, leaseUntil });
-      return created.etag;
-    } catch (error) {
-      if (statusOf(error) !== 409) throw error;
-    }
-    const existing = await this.table.getEntity<{ leaseUntil: string }>(channel, LEASE_ROW);
-    if (Date.parse(existing.leaseUntil) > this.now()) return undefined;
-    try {
-      const updated = await this.table.updateEntity({ partitionKey: channel, rowKey: LEASE_ROW, leaseUntil }, "Replace", { etag: existing.etag });
-      return updated.etag;
-    } catch (error) {
-      if (statusOf(error) === 412) return undefined;
-      throw error;
-    }
+    const result = await claimRow<{ leaseUntil: string }>(
+      this.table,
+      { partitionKey: channel, rowKey: LEASE_ROW },
+      () => ({ leaseUntil: new Date(this.now() + (this.options.leaseMs ?? 120_000)).toISOString() }),
+      (existing) => Date.parse(existing.leaseUntil) <= this.now(),
+    );
+    return result.held ? result.etag : undefined;
   }
 }
 

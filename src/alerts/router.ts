@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
 import type { Logger } from "../log.js";
 import { SEVERITY_ORDER } from "../rules/rule.js";
-import { statusOf } from "../state/tables.js";
+import { claimRow } from "../state/claim.js";
 import type { Alert, AlertSink } from "./alert.js";
 import type { AlertChannel } from "./channels.js";
 import type { Outbox } from "./outbox.js";
@@ -23,22 +23,13 @@ export class AlertDedupe {
       .update(alert.dedupeKey ?? [alert.resourceId.toLowerCase(), alert.ruleId ?? "", alert.outcome, alert.evidence ?? ""].join("|"))
       .digest("hex")
       .slice(0, 40);
-    const at = new Date(this.now()).toISOString();
-    try {
-      await this.table.createEntity({ partitionKey: key, rowKey: "seen", at });
-      return true;
-    } catch (error) {
-      if (statusOf(error) !== 409) throw error;
-    }
-    const existing = await this.table.getEntity<{ at: string }>(key, "seen");
-    if (this.now() - Date.parse(existing.at) < this.windowMs) return false;
-    try {
-      await this.table.updateEntity({ partitionKey: key, rowKey: "seen", at }, "Replace", { etag: existing.etag });
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 412) return false;
-      throw error;
-    }
+    const result = await claimRow<{ at: string }>(
+      this.table,
+      { partitionKey: key, rowKey: "seen" },
+      () => ({ at: new Date(this.now()).toISOString() }),
+      (existing) => this.now() - Date.parse(existing.at) >= this.windowMs,
+    );
+    return result.held;
   }
 }
 

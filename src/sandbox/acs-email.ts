@@ -1,10 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { TokenCredential } from "@azure/core-auth";
 import { isJsonObject } from "../arm/resource.js";
-import { createLocalhostCertificate } from "./cert.js";
+import { listenHttps, readBody, type HttpsListener } from "./https.js";
 import type { ReceivedEmail } from "./smtp-sink.js";
 
 /**
@@ -16,26 +14,21 @@ export class AcsEmailSandbox {
   readonly received: ReceivedEmail[] = [];
   private readonly operations = new Map<string, number>();
   private readonly tokens = new Set<string>();
-  private server?: Server;
+  private listener?: HttpsListener;
   endpoint = "";
   ca = "";
 
   async start(): Promise<this> {
-    const { key, cert } = await createLocalhostCertificate();
-    this.ca = cert;
-    const server = createServer({ key, cert }, (req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.server = server;
-    this.endpoint = `https://localhost:${(server.address() as AddressInfo).port}`;
+    this.listener = await listenHttps((req, res) => this.handle(req, res));
+    this.ca = this.listener.ca;
+    this.endpoint = `https://localhost:${this.listener.port}`;
     return this;
   }
 
   async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.listener?.close();
   }
+
 
   credential(): TokenCredential {
     const token = `acs.${randomBytes(16).toString("hex")}`;
@@ -45,8 +38,7 @@ export class AcsEmailSandbox {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "https://localhost");
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const rawBody = await readBody(req);
     const auth = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "");
     if (!auth || !this.tokens.has(auth[1]!)) return send(res, 401, { error: { code: "Unauthorized", message: "Denied by the resource provider." } });
     const apiVersion = url.searchParams.get("api-version") ?? "";
@@ -59,7 +51,7 @@ export class AcsEmailSandbox {
     if (req.method !== "POST" || url.pathname !== "/emails:send") return send(res, 404, { error: { code: "NotFound", message: "Not found." } });
     let body: unknown;
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      body = JSON.parse(rawBody.toString("utf8"));
     } catch {
       return send(res, 400, { error: { code: "BadRequest", message: "The request body is not valid JSON." } });
     }

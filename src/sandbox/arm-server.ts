@@ -1,7 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { ResourceIdError, parseMlResourceId, type MlResourceId } from "../arm/ids.js";
 import {
@@ -16,7 +14,7 @@ import {
 } from "../arm/resource.js";
 import { armErrors, ArmSandboxError } from "./arm-errors.js";
 import { TYPE_BEHAVIOUR } from "./arm-types.js";
-import { createLocalhostCertificate } from "./cert.js";
+import { listenHttps, type HttpsListener } from "./https.js";
 import { resourceEvent, type ResourceEventType, type SandboxPrincipal } from "./events.js";
 import { FaultInjector } from "./faults.js";
 import { ResourceStore, type StoredResource } from "./store.js";
@@ -96,7 +94,7 @@ export class ArmSandbox {
   private readonly operationDurationMs: number;
   private readonly writesPerHour: number;
   private readonly writeBuckets = new Map<string, { tokens: number; at: number }>();
-  private server?: Server;
+  private listener?: HttpsListener;
   endpoint = "";
   ca = "";
 
@@ -109,24 +107,16 @@ export class ArmSandbox {
   }
 
   async start(port = 0): Promise<this> {
-    const { key, cert } = await createLocalhostCertificate();
-    this.ca = cert;
-    const server = createServer({ key, cert }, (req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", resolve);
-    });
-    this.server = server;
-    this.endpoint = `https://localhost:${(server.address() as AddressInfo).port}`;
+    this.listener = await listenHttps((req, res) => this.handle(req, res), port);
+    this.ca = this.listener.ca;
+    this.endpoint = `https://localhost:${this.listener.port}`;
     return this;
   }
 
   async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.listener?.close();
   }
+
 
   /** A credential whose tokens the sandbox accepts, attributed to the given principal. */
   credential(principal: SandboxPrincipal = SANDBOX_OPERATOR): TokenCredential {

@@ -1,11 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { TokenCredential } from "@azure/core-auth";
 import type { FailureBucket } from "../spikes/detect.js";
 import { SPIKE_QUERY_MARKER } from "../spikes/query.js";
-import { createLocalhostCertificate } from "./cert.js";
+import { listenHttps, readBody, type HttpsListener } from "./https.js";
 import { FaultInjector } from "./faults.js";
 
 const COLUMNS = [
@@ -32,26 +30,21 @@ export class LogAnalyticsSandbox {
   readonly queries: string[] = [];
   private readonly workspaces = new Map<string, FailureBucket[]>();
   private readonly tokens = new Set<string>();
-  private server?: Server;
+  private listener?: HttpsListener;
   endpoint = "";
   ca = "";
 
   async start(): Promise<this> {
-    const { key, cert } = await createLocalhostCertificate();
-    this.ca = cert;
-    const server = createServer({ key, cert }, (req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.server = server;
-    this.endpoint = `https://localhost:${(server.address() as AddressInfo).port}/v1`;
+    this.listener = await listenHttps((req, res) => this.handle(req, res));
+    this.ca = this.listener.ca;
+    this.endpoint = `https://localhost:${this.listener.port}/v1`;
     return this;
   }
 
   async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.listener?.close();
   }
+
 
   /** A workspace holding these failure buckets. */
   addWorkspace(workspaceId: string, rows: FailureBucket[]): void {
@@ -66,8 +59,7 @@ export class LogAnalyticsSandbox {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "https://localhost");
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const rawBody = await readBody(req);
     const { fault } = this.faults.take(req.method ?? "POST", url.pathname);
     if (fault?.kind === "throttle") return send(res, 429, error("ThrottledError", "Your request was throttled."), { "Retry-After": String(fault.retryAfterSeconds ?? 1) });
     if (fault?.kind === "server-error") return send(res, fault.statusCode ?? 503, error("ServiceUnavailableError", "The service is unavailable."));
@@ -80,7 +72,7 @@ export class LogAnalyticsSandbox {
     if (!rows) return send(res, 404, error("WorkspaceNotFoundError", `Workspace ${match[1]!.slice(0, 64)} not found`));
     let body: { query?: unknown; timespan?: unknown };
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as typeof body;
+      body = JSON.parse(rawBody.toString("utf8")) as typeof body;
     } catch {
       return send(res, 400, error("BadArgumentError", "The request had some invalid properties"));
     }

@@ -1,11 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { MAX_TEAMS_PAYLOAD_BYTES } from "../alerts/teams-card.js";
 import { isJsonObject } from "../arm/resource.js";
 import { adaptiveCardProblems } from "./adaptive-card-check.js";
-import { createLocalhostCertificate } from "./cert.js";
+import { listenHttps, readBody, type HttpsListener } from "./https.js";
 import { FaultInjector } from "./faults.js";
 
 export interface ReceivedCard {
@@ -24,35 +22,27 @@ export class TeamsWorkflowsReceiver {
   readonly faults = new FaultInjector();
   readonly received: ReceivedCard[] = [];
   readonly rejected: Array<{ status: number; reason: string }> = [];
-  private server?: Server;
+  private listener?: HttpsListener;
   private readonly signature = randomBytes(24).toString("base64url");
   webhookUrl = "";
   ca = "";
 
   async start(): Promise<this> {
-    const { key, cert } = await createLocalhostCertificate();
-    this.ca = cert;
-    const server = createServer({ key, cert }, (req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.server = server;
-    const port = (server.address() as AddressInfo).port;
+    this.listener = await listenHttps((req, res) => this.handle(req, res));
+    this.ca = this.listener.ca;
     const workflow = randomUUID().replace(/-/g, "");
-    this.webhookUrl = `https://localhost:${port}/workflows/${workflow}/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${this.signature}`;
+    this.webhookUrl = `https://localhost:${this.listener.port}/workflows/${workflow}/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${this.signature}`;
     return this;
   }
 
   async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.listener?.close();
   }
+
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "https://localhost");
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
+    const raw = await readBody(req);
     const { latencyMs, fault } = this.faults.take(req.method ?? "POST", url.pathname);
     if (latencyMs) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     if (fault?.kind === "drop") return void req.socket.destroy();

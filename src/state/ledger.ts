@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
-import { statusOf } from "./tables.js";
+import { claimRow } from "./claim.js";
 
 export type ClaimOutcome =
   /** This delivery owns the event: process it. `attempt` counts deliveries that got this far. */
@@ -10,9 +10,7 @@ export type ClaimOutcome =
   /** A twin delivery is processing it right now (its lease has not expired). */
   | { kind: "in-flight" };
 
-interface ClaimEntity {
-  partitionKey: string;
-  rowKey: string;
+interface ClaimEntity extends Record<string, unknown> {
   status: "processing" | "done" | "failed";
   leaseUntil: string;
   attempts: number;
@@ -31,26 +29,14 @@ export class EventLedger {
   ) {}
 
   async claim(eventId: string): Promise<ClaimOutcome> {
-    const key = keyOf(eventId);
-    const fresh: ClaimEntity = { ...key, status: "processing", leaseUntil: this.leaseUntil(), attempts: 1 };
-    try {
-      await this.table.createEntity(fresh);
-      return { kind: "owned", attempt: 1 };
-    } catch (error) {
-      if (statusOf(error) !== 409) throw error;
-    }
-    const existing = await this.table.getEntity<ClaimEntity>(key.partitionKey, key.rowKey);
-    if (existing.status === "done") return { kind: "done" };
-    if (existing.status === "processing" && Date.parse(existing.leaseUntil) > this.now()) return { kind: "in-flight" };
-    const attempts = (existing.attempts ?? 1) + 1;
-    try {
-      await this.table.updateEntity({ ...key, status: "processing", leaseUntil: this.leaseUntil(), attempts }, "Merge", { etag: existing.etag });
-      return { kind: "owned", attempt: attempts };
-    } catch (error) {
-      // Another retry took it over between our read and write.
-      if (statusOf(error) === 412) return { kind: "in-flight" };
-      throw error;
-    }
+    const result = await claimRow<ClaimEntity>(
+      this.table,
+      keyOf(eventId),
+      (previous) => ({ status: "processing", leaseUntil: this.leaseUntil(), attempts: (previous?.attempts ?? 0) + 1 }),
+      (existing) => existing.status === "failed" || (existing.status === "processing" && Date.parse(existing.leaseUntil) <= this.now()),
+    );
+    if (result.held) return { kind: "owned", attempt: (result.previous?.attempts ?? 0) + 1 };
+    return result.existing?.status === "done" ? { kind: "done" } : { kind: "in-flight" };
   }
 
   async complete(eventId: string): Promise<void> {
@@ -80,23 +66,13 @@ export class ActionLocks {
   ) {}
 
   async acquire(resourceId: string, actionId: string, observedState: string, details: Record<string, string>): Promise<boolean> {
-    const key = lockKey(resourceId, actionId, observedState);
-    const entity = { ...key, resourceId, actionId, ...details, status: "acting", leaseUntil: new Date(this.now() + this.leaseMs).toISOString() };
-    try {
-      await this.table.createEntity(entity);
-      return true;
-    } catch (error) {
-      if (statusOf(error) !== 409) throw error;
-    }
-    const existing = await this.table.getEntity<{ status: string; leaseUntil: string }>(key.partitionKey, key.rowKey);
-    if (existing.status !== "acting" || Date.parse(existing.leaseUntil) > this.now()) return false;
-    try {
-      await this.table.updateEntity(entity, "Replace", { etag: existing.etag });
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 412) return false;
-      throw error;
-    }
+    const result = await claimRow<{ status: string; leaseUntil: string }>(
+      this.table,
+      lockKey(resourceId, actionId, observedState),
+      () => ({ resourceId, actionId, ...details, status: "acting", leaseUntil: new Date(this.now() + this.leaseMs).toISOString() }),
+      (existing) => existing.status === "acting" && Date.parse(existing.leaseUntil) <= this.now(),
+    );
+    return result.held;
   }
 
   async complete(resourceId: string, actionId: string, observedState: string): Promise<void> {

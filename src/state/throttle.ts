@@ -1,4 +1,5 @@
 import type { TableClient } from "@azure/data-tables";
+import { claimRow } from "./claim.js";
 import { hash } from "./ledger.js";
 import { statusOf } from "./tables.js";
 
@@ -49,23 +50,13 @@ export class InflightRequests {
   ) {}
 
   async begin(requestKey: string): Promise<boolean> {
-    const key = { partitionKey: hash(requestKey), rowKey: "running" };
-    const leaseUntil = new Date(this.now() + this.leaseMs).toISOString();
-    try {
-      await this.table.createEntity({ ...key, leaseUntil });
-      return true;
-    } catch (error) {
-      if (statusOf(error) !== 409) throw error;
-    }
-    const existing = await this.table.getEntity<{ leaseUntil: string }>(key.partitionKey, key.rowKey);
-    if (Date.parse(existing.leaseUntil) > this.now()) return false;
-    try {
-      await this.table.updateEntity({ ...key, leaseUntil }, "Replace", { etag: existing.etag });
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 412) return false;
-      throw error;
-    }
+    const result = await claimRow<{ leaseUntil: string }>(
+      this.table,
+      { partitionKey: hash(requestKey), rowKey: "running" },
+      () => ({ leaseUntil: new Date(this.now() + this.leaseMs).toISOString() }),
+      (existing) => Date.parse(existing.leaseUntil) <= this.now(),
+    );
+    return result.held;
   }
 
   async end(requestKey: string): Promise<void> {
