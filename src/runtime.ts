@@ -113,7 +113,10 @@ export async function createAzureRuntime(config: AmlguardConfig, credential: Tok
         if (via === "arm") return armSource(arm, config.subscriptionIds.map((subscriptionId) => ({ subscriptionId })));
         return graphSource(createAzureGraphClient(config, credential), managementGroup ? { managementGroup } : { subscriptions: config.subscriptionIds });
       },
-      options: { maxWritesPerSubscription: config.sweep.maxWritesPerSubscription },
+      options: {
+        maxWritesPerSubscription: config.sweep.maxWritesPerSubscription,
+        ...(config.logAnalytics?.workspaceResourceId ? { trafficLogsWorkspaceResourceId: config.logAnalytics.workspaceResourceId } : {}),
+      },
     },
     ...(config.logAnalytics
       ? {

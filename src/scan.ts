@@ -35,6 +35,8 @@ export interface ScanResult {
   resourceCounts: Record<MlResourceKind, number>;
   /** Resources with at least one finding (what a sweep acts on). */
   violating: ArmResource[];
+  /** Every online endpoint seen (the traffic-log coverage check reads their diagnostic settings). */
+  onlineEndpoints: string[];
   errors: ScanError[];
 }
 
@@ -115,6 +117,7 @@ export async function scanEstate(source: EstateSource, onProgress?: (progress: S
     findings: [],
     resourceCounts: { workspace: 0, compute: 0, onlineEndpoint: 0, onlineDeployment: 0, registry: 0 },
     violating: [],
+    onlineEndpoints: [],
     errors: source.errors,
   };
   let resources = 0;
@@ -128,6 +131,7 @@ export async function scanEstate(source: EstateSource, onProgress?: (progress: S
       const kind = kindOfType(resource.type);
       if (!kind) continue;
       result.resourceCounts[kind] += 1;
+      if (kind === "onlineEndpoint") result.onlineEndpoints.push(resource.id);
       resources += 1;
       const findings = evaluateResource(resource) ?? [];
       if (findings.length) {

@@ -1,4 +1,5 @@
 import { kindOfType, type ArmResource } from "./arm/resource.js";
+import { checkTrafficLogs } from "./coverage/traffic-logs.js";
 import { ArmError } from "./azure/arm-client.js";
 import { mapLimit } from "./concurrency.js";
 import { describeError } from "./errors.js";
@@ -16,6 +17,8 @@ export interface SweepOptions {
   maxWritesPerSubscription?: number;
   /** Stop writing in a subscription when ARM reports fewer remaining writes than this. */
   writeReserve?: number;
+  /** Check that every online endpoint sends its traffic log to this Log Analytics workspace (the spike detector's). */
+  trafficLogsWorkspaceResourceId?: string;
 }
 
 export interface SweepReport {
@@ -68,6 +71,13 @@ export async function sweep(source: EstateSource, deps: PipelineDeps, options: S
       onProgress?.({ resources: acted, findings: scan.findings.length, detail: `acting on ${acted}/${scan.violating.length} violating resources` });
     }
   });
+  if (options.trafficLogsWorkspaceResourceId) {
+    try {
+      count(report, await checkTrafficLogs(scan.onlineEndpoints, options.trafficLogsWorkspaceResourceId, { trigger: "sweep", correlationId }, { ...deps, writeGate }));
+    } catch (error) {
+      report.errors.push({ resourceId: "diagnosticSettings", message: describeError(error) });
+    }
+  }
   await deps.audit.record({
     decision: "swept",
     trigger: "sweep",

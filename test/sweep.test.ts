@@ -120,6 +120,40 @@ describe("reconciliation sweep", () => {
   });
 });
 
+describe("traffic-log coverage (workspace-no-traffic-logs)", () => {
+  const LAW = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-monitor/providers/Microsoft.OperationalInsights/workspaces/law-security";
+  const ENDPOINT = `${WS_ID}/onlineEndpoints/ep1`;
+
+  it("adds amlguard's diagnostic setting where an endpoint's traffic log does not reach the spike detector, once", async () => {
+    h = await startHarness(azurite.connectionString, estate(), { defaultMode: "alert", ruleModes: { "workspace-no-traffic-logs": "remediate" } });
+    const report = await sweep(graphSource(graph(), { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger), { trafficLogsWorkspaceResourceId: LAW });
+    const rows = (await h.audit()).filter((r) => r.ruleId === "workspace-no-traffic-logs");
+    expect(rows).toMatchObject([{ decision: "remediated", resourceId: ENDPOINT, actionId: "add-traffic-log-diagnostic-setting" }]);
+    expect(report.decisions.remediated).toBeGreaterThanOrEqual(1);
+    expect(h.alerts.find((a) => a.ruleId === "workspace-no-traffic-logs")?.undo).toMatch(/az monitor diagnostic-settings delete/);
+    const again = await sweep(graphSource(graph(), { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger), { trafficLogsWorkspaceResourceId: LAW });
+    expect((await h.audit()).filter((r) => r.ruleId === "workspace-no-traffic-logs")).toHaveLength(1);
+    expect(again.errors).toEqual([]);
+  });
+
+  it("in alert mode it reports and writes nothing; a setting sending allLogs to the workspace counts", async () => {
+    h = await startHarness(azurite.connectionString, estate(), { defaultMode: "alert" });
+    await h.userArm.put(`${ENDPOINT}/providers/Microsoft.Insights/diagnosticSettings/other`, { properties: { workspaceId: LAW.replace("law-security", "law-other"), logs: [{ category: "AmlOnlineEndpointTrafficLog", enabled: true }] } }, {}, "2021-05-01-preview");
+    await sweep(graphSource(graph(), { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger), { trafficLogsWorkspaceResourceId: LAW });
+    expect((await h.audit()).find((r) => r.ruleId === "workspace-no-traffic-logs")?.decision).toBe("alerted");
+    expect(h.botWrites()).toBe(0);
+    await h.userArm.put(`${ENDPOINT}/providers/Microsoft.Insights/diagnosticSettings/security`, { properties: { workspaceId: LAW, logs: [{ categoryGroup: "allLogs", enabled: true }] } }, {}, "2021-05-01-preview");
+    const before = (await h.audit()).filter((r) => r.ruleId === "workspace-no-traffic-logs").length;
+    await sweep(graphSource(graph(), { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger), { trafficLogsWorkspaceResourceId: LAW });
+    expect((await h.audit()).filter((r) => r.ruleId === "workspace-no-traffic-logs")).toHaveLength(before);
+  });
+
+  it("the sandbox refuses a diagnostic setting without a destination or data, as Azure Monitor does", async () => {
+    h = await startHarness(azurite.connectionString, estate());
+    await expect(h.userArm.put(`${ENDPOINT}/providers/Microsoft.Insights/diagnosticSettings/bad`, { properties: { logs: [] } }, {}, "2021-05-01-preview")).rejects.toMatchObject({ statusCode: 400 });
+  });
+});
+
 async function fetchJson(harness: Harness, body: unknown): Promise<{ status: number; body: any }> {
   const { request } = await import("node:https");
   const token = (await harness.sandbox.credential(BOT).getToken("x"))!.token;

@@ -18,6 +18,7 @@ import { listenHttps, type HttpsListener } from "./https.js";
 import { resourceEvent, type ResourceEventType, type SandboxPrincipal } from "./events.js";
 import { FaultInjector } from "./faults.js";
 import { ResourceStore, type StoredResource } from "./store.js";
+import { DiagnosticSettingsEmulator } from "./diagnostic-settings.js";
 import { ResourceGraphEmulator } from "./resource-graph.js";
 
 /** api-versions the sandbox answers; 2022-10-01 is what @azure/arm-machinelearning 2.1.1 sends. */
@@ -81,6 +82,8 @@ export class ArmSandbox {
   /** Every long-running operation that finished: what was written, by whom, and whether it took effect. */
   readonly completedOperations: Array<{ resourceId: string; method: string; status: "Succeeded" | "Failed"; principalId: string }> = [];
   private readonly store = new ResourceStore();
+  /** Diagnostic settings, the extension resource on the stored resources. */
+  private readonly diagnosticSettings = new DiagnosticSettingsEmulator();
   /** Azure Resource Graph over the same store, at the same endpoint (management.azure.com). */
   private readonly resourceGraph = new ResourceGraphEmulator(this.store, () => this.subscriptions);
   private readonly resourceGroups = new Set<string>();
@@ -230,6 +233,7 @@ export class ArmSandbox {
     const path = url.pathname.replace(/\/+$/, "");
     const operation = OPERATION_PATH.exec(path);
     if (operation) return this.pollOperation(method, operation[2]!.toLowerCase(), operation[3]!);
+    if (this.diagnosticSettings.matches(path)) return this.diagnosticSettings.handle(method, path, apiVersion, body, (id) => this.store.has(id.toLowerCase()));
     const collection = this.matchCollection(path);
     if (collection) {
       requireApiVersion(apiVersion, collection.type);
