@@ -9,6 +9,7 @@ import { isArmResource, isJsonObject, type ArmResource, type JsonObject } from "
  * service returns is lost (the SDK's 2022-10-01 models drop what they do not know).
  */
 export const ML_API_VERSION = "2025-09-01";
+const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface ArmClientOptions {
   endpoint: string;
@@ -165,7 +166,9 @@ export class ArmClient {
   }
 
   private async send(method: HttpMethods, url: string, body?: JsonObject, headers: Record<string, string> = {}): Promise<RawResult> {
-    const request = createPipelineRequest({ url, method });
+    // A hung connection must not hold an invocation until the host's timeout: fail, and let the retry policy or
+    // Event Grid's redelivery try again.
+    const request = createPipelineRequest({ url, method, timeout: REQUEST_TIMEOUT_MS });
     request.headers.set("Accept", "application/json");
     for (const [name, value] of Object.entries(headers)) request.headers.set(name, value);
     if (body !== undefined) {
