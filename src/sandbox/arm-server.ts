@@ -149,18 +149,11 @@ export class ArmSandbox {
     return stored ? structuredClone(stored.resource) : undefined;
   }
 
-  resources(): ArmResource[] {
-    return [...this.store.values()].map((s) => structuredClone(s.resource));
-  }
-
   /** Subscribes to the subscription system-topic events ARM would publish for completed writes and actions. */
   onEvent(listener: (event: JsonObject) => void): void {
     this.eventListeners.push(listener);
   }
 
-  writeRequests(): RequestRecord[] {
-    return this.requests.filter((r) => r.method !== "GET");
-  }
 
   private addResourceGroup(subscriptionId: string, name: string): void {
     this.subscriptions.add(subscriptionId.toLowerCase());
