@@ -16,6 +16,7 @@ import type { PipelineSettings } from "./pipeline/settings.js";
 import { AuditLog } from "./state/audit.js";
 import { ActionLocks, EventLedger } from "./state/ledger.js";
 import { openTable, tableNames, type TableStorageTarget } from "./state/tables.js";
+import { retentionTargets, type RetentionTarget } from "./state/retention.js";
 import { InflightRequests, RateLimiter } from "./state/throttle.js";
 
 /** Alert delivery: the channels, the outbox they are fed from, and the dedupe window. */
@@ -36,6 +37,8 @@ export type Runtime = Omit<EventDeps, "log" | "alerts"> & {
   manual?: { allowedSubscriptions: string[]; inflight: InflightRequests; rateLimiter: RateLimiter };
   /** For the reconciliation sweep: where the estate comes from and how much it may write. */
   sweep?: { source: () => EstateSource; options: SweepOptions };
+  /** Coordination tables to prune after each sweep. */
+  retention?: RetentionTarget[];
   /** For the failed-authentication spike detector. */
   spikes?: { logs: LogsClient; checkpoints: SpikeCheckpoints; workspaceId: string; workspaceResourceId?: string; portal: string };
 };
@@ -107,6 +110,7 @@ export async function createAzureRuntime(config: AmlguardConfig, credential: Tok
     ...(await openState(target)),
     alerting: await openAlerting(target, channelsOf(config, credential), config.alerts),
     manual: await openManual(target, config.subscriptionIds, config.http.rateLimitPerMinute),
+    retention: await retentionTargets(target, config.alerts.dedupeWindowMs / 86_400_000),
     sweep: {
       source: () => {
         const { via, managementGroup } = config.sweep;

@@ -1,5 +1,6 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import { depsFor, type Runtime } from "../runtime.js";
+import { purgeStale } from "../state/retention.js";
 import { sweep } from "../sweep.js";
 import { emitCounters } from "../telemetry.js";
 import { contextLogger } from "./event-grid.js";
@@ -23,5 +24,6 @@ export function createSweepHandler(getRuntime: () => Promise<Runtime>) {
     });
     const counters = { findings: report.scan.findings.length, remediations: report.decisions.remediated ?? 0, alerts: report.decisions.alerted ?? 0, failures: (report.decisions.failed ?? 0) + report.errors.length, deferred: report.decisions.deferred ?? 0 };
     emitCounters(log, "sweep", counters);
+    if (runtime.retention) log.info("amlguard pruned coordination tables", await purgeStale(runtime.retention, new Date()));
   };
 }
