@@ -1,7 +1,6 @@
 import { z } from "zod";
 import type { RuleMode } from "./pipeline/settings.js";
-import { TRAFFIC_LOGS_CHECK } from "./coverage/traffic-logs.js";
-import { RULES } from "./rules/index.js";
+import { CHECK_IDS } from "./rules/index.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MODES = ["remediate", "alert", "off"] as const;
@@ -26,7 +25,7 @@ const ruleModes = z
     const modes: Record<string, RuleMode> = {};
     for (const pair of (value ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
       const [ruleId, mode] = pair.split("=").map((s) => s.trim());
-      if (!ruleId || !(RULES.some((r) => r.id === ruleId) || ruleId === TRAFFIC_LOGS_CHECK.id)) ctx.addIssue({ code: "custom", message: `unknown rule id '${ruleId ?? ""}'` });
+      if (!ruleId || !CHECK_IDS.includes(ruleId)) ctx.addIssue({ code: "custom", message: `unknown rule id '${ruleId ?? ""}'` });
       else if (!mode || !(MODES as readonly string[]).includes(mode)) ctx.addIssue({ code: "custom", message: `mode for ${ruleId} must be one of ${MODES.join(", ")}` });
       else modes[ruleId] = mode as RuleMode;
     }

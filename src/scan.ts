@@ -36,7 +36,7 @@ export interface ScanResult {
   /** Resources with at least one finding (what a sweep acts on). */
   violating: ArmResource[];
   /** Every online endpoint seen (the traffic-log coverage check reads their diagnostic settings). */
-  onlineEndpoints: string[];
+  onlineEndpoints: ArmResource[];
   errors: ScanError[];
 }
 
@@ -131,7 +131,7 @@ export async function scanEstate(source: EstateSource, onProgress?: (progress: S
       const kind = kindOfType(resource.type);
       if (!kind) continue;
       result.resourceCounts[kind] += 1;
-      if (kind === "onlineEndpoint") result.onlineEndpoints.push(resource.id);
+      if (kind === "onlineEndpoint") result.onlineEndpoints.push(resource);
       resources += 1;
       const findings = evaluateResource(resource) ?? [];
       if (findings.length) {

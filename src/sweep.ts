@@ -6,7 +6,7 @@ import { describeError } from "./errors.js";
 import { exempts, readExemption } from "./pipeline/exemptions.js";
 import { assessAndAct, newCorrelationId, type Outcome, type PipelineDeps } from "./pipeline/assess.js";
 import { modeOf } from "./pipeline/settings.js";
-import { evaluateResource, RULES, ruleById } from "./rules/index.js";
+import { CHECK_IDS, evaluateResource, ruleById } from "./rules/index.js";
 import { scanEstate, type EstateSource, type ScanProgress, type ScanResult } from "./scan.js";
 import type { Decision } from "./state/audit.js";
 
@@ -90,7 +90,7 @@ export async function sweep(source: EstateSource, deps: PipelineDeps, options: S
 
 /** Whether acting on this row may write: some finding's rule is in remediate mode, has a write action, and is not exempt. */
 function mayWrite(row: ArmResource, deps: PipelineDeps): boolean {
-  const exemption = readExemption(row, RULES.map((r) => r.id), deps.now());
+  const exemption = readExemption(row, CHECK_IDS, deps.now());
   return (evaluateResource(row) ?? []).some((finding) => {
     const rule = ruleById(finding.ruleId)!;
     return modeOf(deps.settings, rule.id) === "remediate" && rule.remediationAction !== "alert-only" && !exempts(exemption, rule.id);

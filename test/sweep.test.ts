@@ -148,6 +148,15 @@ describe("traffic-log coverage (workspace-no-traffic-logs)", () => {
     expect((await h.audit()).filter((r) => r.ruleId === "workspace-no-traffic-logs")).toHaveLength(before);
   });
 
+  it("an amlguard-exempt tag on the endpoint can name the check", async () => {
+    const nextMonth = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const exempted = estate().map((r) => (r.id === ENDPOINT ? { ...r, tags: { "amlguard-exempt": `rules=workspace-no-traffic-logs; reason=logs go to the partner SIEM; expires=${nextMonth}` } } : r));
+    h = await startHarness(azurite.connectionString, exempted, { defaultMode: "alert", ruleModes: { "workspace-no-traffic-logs": "remediate" } });
+    await sweep(graphSource(graph(), { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger), { trafficLogsWorkspaceResourceId: LAW });
+    expect((await h.audit()).filter((r) => r.ruleId === "workspace-no-traffic-logs").map((r) => r.decision)).toEqual(["exempt"]);
+    expect(h.botWrites()).toBe(0);
+  });
+
   it("the sandbox refuses a diagnostic setting without a destination or data, as Azure Monitor does", async () => {
     h = await startHarness(azurite.connectionString, estate());
     await expect(h.userArm.put(`${ENDPOINT}/providers/Microsoft.Insights/diagnosticSettings/bad`, { properties: { logs: [] } }, {}, "2021-05-01-preview")).rejects.toMatchObject({ statusCode: 400 });

@@ -1,4 +1,6 @@
-import { isJsonObject, readPath, type JsonObject } from "../arm/resource.js";
+import { isJsonObject, readPath, type ArmResource, type JsonObject } from "../arm/resource.js";
+import { exempts, readExemption } from "../pipeline/exemptions.js";
+import { CHECK_IDS, TRAFFIC_LOGS_CHECK_ID } from "../rules/index.js";
 import type { Alert } from "../alerts/alert.js";
 import type { ActContext, Outcome, PipelineDeps } from "../pipeline/assess.js";
 import { auditEntry } from "../pipeline/assess.js";
@@ -14,7 +16,7 @@ const SETTING_NAME = "amlguard-traffic-logs";
  * online endpoint, so that is what is checked and fixed.)
  */
 export const TRAFFIC_LOGS_CHECK = {
-  id: "workspace-no-traffic-logs",
+  id: TRAFFIC_LOGS_CHECK_ID,
   title: "Online endpoint traffic logs do not reach the spike detector",
   severity: "medium" as const,
   rationale: "Without AmlOnlineEndpointTrafficLog in the monitored Log Analytics workspace, brute force against the endpoint goes unseen.",
@@ -38,12 +40,20 @@ export function sendsTrafficLogs(settings: readonly JsonObject[], workspaceResou
  * Checks each online endpoint's diagnostic settings and, in remediate mode (not dry-run), adds amlguard's own setting
  * (a new resource: nothing existing is changed). Audited and alerted like every other finding.
  */
-export async function checkTrafficLogs(endpointIds: readonly string[], workspaceResourceId: string, ctx: ActContext, deps: PipelineDeps): Promise<Outcome[]> {
+export async function checkTrafficLogs(endpoints: readonly ArmResource[], workspaceResourceId: string, ctx: ActContext, deps: PipelineDeps): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   const mode = ctx.mode ?? modeOf(deps.settings, TRAFFIC_LOGS_CHECK.id);
   if (mode === "off") return outcomes;
   const dryRun = deps.settings.dryRun || ctx.dryRun === true;
-  for (const endpointId of endpointIds) {
+  for (const endpoint of endpoints) {
+    const endpointId = endpoint.id;
+    const exemption = readExemption(endpoint, CHECK_IDS, deps.now());
+    if (exempts(exemption, TRAFFIC_LOGS_CHECK.id) && exemption.kind === "valid") {
+      const outcome: Outcome = { decision: "exempt", ruleId: TRAFFIC_LOGS_CHECK.id, message: `exempt until ${exemption.exemption.expires}: ${exemption.exemption.reason}` };
+      outcomes.push(outcome);
+      await deps.audit.record(auditEntry(ctx, endpointId, outcome));
+      continue;
+    }
     const settings: JsonObject[] = [];
     for await (const setting of deps.arm.list(`${endpointId}/providers/Microsoft.Insights/diagnosticSettings`, DIAGNOSTIC_SETTINGS_API)) settings.push(setting);
     if (sendsTrafficLogs(settings, workspaceResourceId)) continue;

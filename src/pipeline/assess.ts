@@ -5,7 +5,7 @@ import type { ArmClient, ArmRead } from "../azure/arm-client.js";
 import { describeError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { planRemediation, type ChangePlan } from "../remediation/actions.js";
-import { evaluateResource, RULES, ruleById, type Finding } from "../rules/index.js";
+import { CHECK_IDS, evaluateResource, ruleById, type Finding } from "../rules/index.js";
 import type { Rule } from "../rules/rule.js";
 import type { ActionLocks } from "../state/ledger.js";
 import type { Actor, AuditEntry, AuditLog, Decision } from "../state/audit.js";
@@ -77,7 +77,7 @@ export async function assessAndAct(read: ArmRead, kind: MlResourceKind, ctx: Act
     return outcomes;
   }
 
-  const exemption = readExemption(read.resource, RULES.map((r) => r.id), deps.now());
+  const exemption = readExemption(read.resource, CHECK_IDS, deps.now());
   if (exemption.kind === "invalid") {
     await record({ decision: "exemption-invalid", message: `amlguard-exempt tag ignored: ${exemption.problem} (value: ${exemption.raw})` });
   }

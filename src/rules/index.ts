@@ -30,6 +30,12 @@ export const RULES: readonly Rule[] = [
   computeInstanceOutdatedImage,
 ];
 
+/** The traffic-log coverage check is not a rule over one resource's JSON, but it has a mode and can be exempted. */
+export const TRAFFIC_LOGS_CHECK_ID = "workspace-no-traffic-logs";
+
+/** Every id a mode setting or an amlguard-exempt tag may name. */
+export const CHECK_IDS: readonly string[] = [...RULES.map((rule) => rule.id), TRAFFIC_LOGS_CHECK_ID];
+
 export interface Finding {
   resourceId: string;
   resourceType: string;
