@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TokenCredential } from "@azure/core-auth";
 import { isJsonObject } from "../arm/resource.js";
-import { listenHttps, readBody, type HttpsListener } from "./https.js";
+import { listenHttps, readBody, SandboxTokens, type HttpsListener } from "./https.js";
 import type { ReceivedEmail } from "./smtp-sink.js";
 
 /**
@@ -13,7 +13,7 @@ import type { ReceivedEmail } from "./smtp-sink.js";
 export class AcsEmailSandbox {
   readonly received: ReceivedEmail[] = [];
   private readonly operations = new Map<string, number>();
-  private readonly tokens = new Set<string>();
+  private readonly tokens = new SandboxTokens("acs");
   private listener?: HttpsListener;
   endpoint = "";
   ca = "";
@@ -29,18 +29,14 @@ export class AcsEmailSandbox {
     await this.listener?.close();
   }
 
-
   credential(): TokenCredential {
-    const token = `acs.${randomBytes(16).toString("hex")}`;
-    this.tokens.add(token);
-    return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) };
+    return this.tokens.credential();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "https://localhost");
     const rawBody = await readBody(req);
-    const auth = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "");
-    if (!auth || !this.tokens.has(auth[1]!)) return send(res, 401, { error: { code: "Unauthorized", message: "Denied by the resource provider." } });
+    if (this.tokens.check(req.headers.authorization) !== "ok") return send(res, 401, { error: { code: "Unauthorized", message: "Denied by the resource provider." } });
     const apiVersion = url.searchParams.get("api-version") ?? "";
     if (!["2023-03-31", "2025-09-01"].includes(apiVersion)) return send(res, 400, { error: { code: "InvalidApiVersion", message: "The api-version is not supported." } });
     const operation = /^\/emails\/operations\/([\w-]+)$/.exec(url.pathname);

@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:https";
+import type { TokenCredential } from "@azure/core-auth";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createLocalhostCertificate } from "./cert.js";
@@ -33,4 +35,24 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** Bearer tokens a sandbox issued: a credential hands them to the SDK, the server accepts only those. */
+export class SandboxTokens {
+  private readonly issued = new Set<string>();
+
+  constructor(private readonly prefix: string) {}
+
+  credential(): TokenCredential {
+    const token = `${this.prefix}.${randomBytes(16).toString("hex")}`;
+    this.issued.add(token);
+    return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) };
+  }
+
+  /** "missing" without an Authorization header, "unknown" for a token this sandbox did not issue. */
+  check(authorization: string | undefined): "ok" | "missing" | "unknown" {
+    const match = /^Bearer (\S+)$/.exec(authorization ?? "");
+    if (!match) return "missing";
+    return this.issued.has(match[1]!) ? "ok" : "unknown";
+  }
 }

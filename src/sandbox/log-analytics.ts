@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TokenCredential } from "@azure/core-auth";
 import type { FailureBucket } from "../spikes/detect.js";
 import { SPIKE_QUERY_MARKER } from "../spikes/query.js";
-import { listenHttps, readBody, type HttpsListener } from "./https.js";
+import { listenHttps, readBody, SandboxTokens, type HttpsListener } from "./https.js";
 import { FaultInjector } from "./faults.js";
 
 const COLUMNS = [
@@ -29,7 +29,7 @@ export class LogAnalyticsSandbox {
   readonly faults = new FaultInjector();
   readonly queries: string[] = [];
   private readonly workspaces = new Map<string, FailureBucket[]>();
-  private readonly tokens = new Set<string>();
+  private readonly tokens = new SandboxTokens("la");
   private listener?: HttpsListener;
   endpoint = "";
   ca = "";
@@ -52,9 +52,7 @@ export class LogAnalyticsSandbox {
   }
 
   credential(): TokenCredential {
-    const token = `la.${randomBytes(16).toString("hex")}`;
-    this.tokens.add(token);
-    return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) };
+    return this.tokens.credential();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -63,9 +61,9 @@ export class LogAnalyticsSandbox {
     const { fault } = this.faults.take(req.method ?? "POST", url.pathname);
     if (fault?.kind === "throttle") return send(res, 429, error("ThrottledError", "Your request was throttled."), { "Retry-After": String(fault.retryAfterSeconds ?? 1) });
     if (fault?.kind === "server-error") return send(res, fault.statusCode ?? 503, error("ServiceUnavailableError", "The service is unavailable."));
-    const auth = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "");
-    if (!auth) return send(res, 401, error("AuthorizationRequiredError", "Valid authentication was not provided"));
-    if (!this.tokens.has(auth[1]!)) return send(res, 403, error("InsufficientAccessError", "The provided credentials have insufficient access to perform the requested operation"));
+    const token = this.tokens.check(req.headers.authorization);
+    if (token === "missing") return send(res, 401, error("AuthorizationRequiredError", "Valid authentication was not provided"));
+    if (token === "unknown") return send(res, 403, error("InsufficientAccessError", "The provided credentials have insufficient access to perform the requested operation"));
     const match = /^\/v1\/workspaces\/([^/]+)\/query$/.exec(url.pathname);
     if (req.method !== "POST" || !match) return send(res, 404, error("PathNotFoundError", "The requested path does not exist"));
     const rows = this.workspaces.get(decodeURIComponent(match[1]!).toLowerCase());
