@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TokenCredential } from "@azure/core-auth";
 import type { FailureBucket } from "../spikes/detect.js";
