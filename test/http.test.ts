@@ -1,14 +1,13 @@
 import { randomBytes } from "node:crypto";
 import azureFunctions from "@azure/functions";
 import fc from "fast-check";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { HttpAccessConfig } from "../src/config.js";
 import { newInvocationContext } from "../src/functions/invocation.js";
 import { createHttpHandlers } from "../src/functions/http.js";
 import { openManual } from "../src/runtime.js";
-import { startAzuriteTables, type RunningAzurite } from "../src/sandbox/azurite.js";
 import { armExample, variant } from "./helpers/fixtures.js";
-import { BOT, startHarness, type Harness } from "./helpers/pipeline.js";
+import { BOT, azuriteForFile, startHarness, type Harness } from "./helpers/pipeline.js";
 import { rehome, SUB, WS_ID } from "./helpers/sandbox.js";
 
 const { HttpRequest } = azureFunctions;
@@ -24,14 +23,8 @@ const READER = principalHeader([["oid", "4ead0000-0000-4000-8000-000000000002"],
 const NOBODY = principalHeader([["oid", "40b0d700-0000-4000-8000-000000000003"], ["name", "nobody@contoso.example"]]);
 const GROUP_MEMBER = principalHeader([["oid", "96000000-0000-4000-8000-000000000004"], ["name", "sec@contoso.example"], ["groups", "7e570000-0000-4000-8000-0000000000a1"]]);
 
-let azurite: RunningAzurite;
+const azurite = azuriteForFile();
 let h: Harness;
-beforeAll(async () => {
-  azurite = await startAzuriteTables();
-});
-afterAll(async () => {
-  await azurite.close();
-});
 afterEach(async () => {
   await h?.close();
 });

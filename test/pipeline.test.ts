@@ -1,8 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { ArmResource } from "../src/arm/resource.js";
-import { startAzuriteTables, type RunningAzurite } from "../src/sandbox/azurite.js";
 import { armExample, variant } from "./helpers/fixtures.js";
-import { BOT, startHarness, USER, waitForEvents, type Harness } from "./helpers/pipeline.js";
+import { BOT, azuriteForFile, startHarness, USER, waitForEvents, type Harness } from "./helpers/pipeline.js";
 import { rehome, RG, SUB, WS_ID } from "./helpers/sandbox.js";
 
 const CLUSTER_ID = `${WS_ID}/computes/cluster1`;
@@ -47,15 +46,8 @@ function withOpenInstance(state: string): ArmResource[] {
   );
 }
 
-let azurite: RunningAzurite;
+const azurite = azuriteForFile();
 let h: Harness;
-
-beforeAll(async () => {
-  azurite = await startAzuriteTables();
-});
-afterAll(async () => {
-  await azurite.close();
-});
 afterEach(async () => {
   await h?.close();
 });

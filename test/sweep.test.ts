@@ -1,13 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { ArmResource } from "../src/arm/resource.js";
 import { GRAPH_QUERY, GraphClient } from "../src/azure/graph-client.js";
 import { depsFor } from "../src/runtime.js";
-import { startAzuriteTables, type RunningAzurite } from "../src/sandbox/azurite.js";
 import { armSource, graphSource } from "../src/scan.js";
 import { silentLogger } from "../src/log.js";
 import { sweep } from "../src/sweep.js";
 import { armExample, variant } from "./helpers/fixtures.js";
-import { BOT, startHarness, type Harness } from "./helpers/pipeline.js";
+import { BOT, azuriteForFile, startHarness, type Harness } from "./helpers/pipeline.js";
 import { rehome, RG, SUB, WS_ID } from "./helpers/sandbox.js";
 
 const OTHER_SUB = "11111111-2222-3333-4444-555555555555";
@@ -27,14 +26,8 @@ function estate(): ArmResource[] {
   ];
 }
 
-let azurite: RunningAzurite;
+const azurite = azuriteForFile();
 let h: Harness;
-beforeAll(async () => {
-  azurite = await startAzuriteTables();
-});
-afterAll(async () => {
-  await azurite.close();
-});
 afterEach(async () => {
   await h?.close();
 });

@@ -10,6 +10,8 @@ import { openState, type Runtime } from "../../src/runtime.js";
 import { ArmSandbox, type ArmSandboxOptions } from "../../src/sandbox/arm-server.js";
 import type { SandboxPrincipal } from "../../src/sandbox/events.js";
 import type { AuditRecord } from "../../src/state/audit.js";
+import { startAzuriteTables, type RunningAzurite } from "../../src/sandbox/azurite.js";
+import { afterAll, beforeAll } from "vitest";
 
 export const BOT: SandboxPrincipal = { objectId: "0b07b07b-0000-4000-8000-000000000b07", appId: "a11a11a1-0000-4000-8000-0000000000a1", name: "amlguard", type: "ServicePrincipal" };
 export const USER: SandboxPrincipal = { objectId: "5e5e5e5e-1111-4000-8000-000000000005", name: "alice@contoso.example", type: "User" };
@@ -92,4 +94,21 @@ export async function waitForEvents(harness: Harness, count: number, timeoutMs =
   }
   if (collected.length < count) throw new Error(`expected ${count} events, got ${collected.length}`);
   return collected;
+}
+
+/** One in-process Azurite for the test file (started before its first test, closed after its last). */
+export function azuriteForFile(): { readonly connectionString: string } {
+  let azurite: RunningAzurite | undefined;
+  beforeAll(async () => {
+    azurite = await startAzuriteTables();
+  });
+  afterAll(async () => {
+    await azurite?.close();
+  });
+  return {
+    get connectionString(): string {
+      if (!azurite) throw new Error("Azurite is not started yet: use it inside a test");
+      return azurite.connectionString;
+    },
+  };
 }
