@@ -19,7 +19,25 @@ export function tableNames(prefix = "amlguard") {
   };
 }
 
-export async function openTable(target: TableStorageTarget, name: string): Promise<TableClient> {
+// One client per table and storage target: the runtime's parts (state, alerting, manual requests, retention) open
+// the same tables, and each open costs a createTable round trip on a cold start.
+const opened = new WeakMap<TableStorageTarget, Map<string, Promise<TableClient>>>();
+
+export function openTable(target: TableStorageTarget, name: string): Promise<TableClient> {
+  let byName = opened.get(target);
+  if (!byName) opened.set(target, (byName = new Map()));
+  let client = byName.get(name);
+  if (!client) {
+    client = createTableClient(target, name).catch((error: unknown) => {
+      byName.delete(name);
+      throw error;
+    });
+    byName.set(name, client);
+  }
+  return client;
+}
+
+async function createTableClient(target: TableStorageTarget, name: string): Promise<TableClient> {
   const options: TableServiceClientOptions = { retryOptions: { maxRetries: 4 } };
   const client =
     "connectionString" in target
