@@ -1,10 +1,9 @@
+import { GUID_PATTERN, SEVERITIES, type Severity } from "./shared/types.js";
 import { z } from "zod";
 import type { RuleMode } from "./pipeline/settings.js";
-import { CHECK_IDS } from "./rules/index.js";
+import { canonicalRuleId } from "./rules/index.js";
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MODES = ["remediate", "alert", "off"] as const;
-const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 
 const emailList = z
   .string()
@@ -16,7 +15,7 @@ const csvOfGuids = z
   .string()
   .optional()
   .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(GUID, "must be a subscription GUID")));
+  .pipe(z.array(z.string().regex(GUID_PATTERN, "must be a subscription GUID")));
 
 const ruleModes = z
   .string()
@@ -25,9 +24,10 @@ const ruleModes = z
     const modes: Record<string, RuleMode> = {};
     for (const pair of (value ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
       const [ruleId, mode] = pair.split("=").map((s) => s.trim());
-      if (!ruleId || !CHECK_IDS.includes(ruleId)) ctx.addIssue({ code: "custom", message: `unknown rule id '${ruleId ?? ""}'` });
+      const canonical = ruleId ? canonicalRuleId(ruleId) : undefined;
+      if (!ruleId || !canonical) ctx.addIssue({ code: "custom", message: `unknown rule id '${ruleId ?? ""}'` });
       else if (!mode || !(MODES as readonly string[]).includes(mode)) ctx.addIssue({ code: "custom", message: `mode for ${ruleId} must be one of ${MODES.join(", ")}` });
-      else modes[ruleId] = mode as RuleMode;
+      else modes[canonical] = mode as RuleMode;
     }
     return modes;
   });
@@ -41,7 +41,7 @@ const optionalGuid = z
   .string()
   .optional()
   .transform((v) => (v ? v.trim() : undefined))
-  .pipe(z.string().regex(GUID, "must be a GUID").optional());
+  .pipe(z.string().regex(GUID_PATTERN, "must be a GUID").optional());
 
 /** Settings from the environment (Function App settings, local.settings.json or the shell). Table in README. */
 export const configSchema = z.object({
@@ -75,12 +75,12 @@ export const configSchema = z.object({
     .string()
     .optional()
     .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(GUID, "must be group object ids"))),
+    .pipe(z.array(z.string().regex(GUID_PATTERN, "must be group object ids"))),
   AMLGUARD_HTTP_READ_GROUPS: z
     .string()
     .optional()
     .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(GUID, "must be group object ids"))),
+    .pipe(z.array(z.string().regex(GUID_PATTERN, "must be group object ids"))),
   AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
   // Reconciliation sweep.
   AMLGUARD_MANAGEMENT_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, "must be a management group id").optional(),
@@ -119,7 +119,6 @@ export interface HttpAccessConfig {
   rateLimitPerMinute: number;
 }
 
-export type Severity = (typeof SEVERITIES)[number];
 
 export interface AlertConfig {
   teams?: { webhookUrl: string; minSeverity: Severity };

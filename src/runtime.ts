@@ -53,6 +53,7 @@ export function settingsOf(config: AmlguardConfig): PipelineSettings {
       ...(config.clientId ? { clientId: config.clientId } : {}),
     },
     maxDeliveryAttempts: config.maxDeliveryAttempts,
+    ...(config.logAnalytics?.workspaceResourceId ? { spikeWorkspaceResourceId: config.logAnalytics.workspaceResourceId } : {}),
   };
 }
 
@@ -117,10 +118,7 @@ export async function createAzureRuntime(config: AmlguardConfig, credential: Tok
         if (via === "arm") return armSource(arm, config.subscriptionIds.map((subscriptionId) => ({ subscriptionId })));
         return graphSource(createAzureGraphClient(config, credential), managementGroup ? { managementGroup } : { subscriptions: config.subscriptionIds });
       },
-      options: {
-        maxWritesPerSubscription: config.sweep.maxWritesPerSubscription,
-        ...(config.logAnalytics?.workspaceResourceId ? { trafficLogsWorkspaceResourceId: config.logAnalytics.workspaceResourceId } : {}),
-      },
+      options: { maxWritesPerSubscription: config.sweep.maxWritesPerSubscription },
     },
     ...(config.logAnalytics
       ? {

@@ -3,7 +3,7 @@ import type { ArmClient } from "./azure/arm-client.js";
 import type { GraphClient, GraphScope } from "./azure/graph-client.js";
 import { mapLimit } from "./concurrency.js";
 import { describeError } from "./errors.js";
-import { evaluateResource, type Finding } from "./rules/index.js";
+import { evaluateRules, needsRelated, toFinding, type Finding, type ResourceEvaluation } from "./rules/index.js";
 
 export interface ScanScope {
   subscriptionId: string;
@@ -33,10 +33,11 @@ export interface ScanResult {
   via: "graph" | "arm";
   findings: Finding[];
   resourceCounts: Record<MlResourceKind, number>;
-  /** Resources with at least one finding (what a sweep acts on). */
+  /** Resources with at least one finding (what a sweep acts on), with their evaluation to pass along. */
   violating: ArmResource[];
-  /** Every online endpoint seen (the traffic-log coverage check reads their diagnostic settings). */
-  onlineEndpoints: ArmResource[];
+  evaluations: Map<string, ResourceEvaluation>;
+  /** Resources whose kind has rules that need related resources (diagnostic settings): the sweep reads those. */
+  needingRelated: ArmResource[];
   errors: ScanError[];
 }
 
@@ -117,7 +118,8 @@ export async function scanEstate(source: EstateSource, onProgress?: (progress: S
     findings: [],
     resourceCounts: { workspace: 0, compute: 0, onlineEndpoint: 0, onlineDeployment: 0, registry: 0 },
     violating: [],
-    onlineEndpoints: [],
+    evaluations: new Map(),
+    needingRelated: [],
     errors: source.errors,
   };
   let resources = 0;
@@ -131,12 +133,13 @@ export async function scanEstate(source: EstateSource, onProgress?: (progress: S
       const kind = kindOfType(resource.type);
       if (!kind) continue;
       result.resourceCounts[kind] += 1;
-      if (kind === "onlineEndpoint") result.onlineEndpoints.push(resource);
+      if (needsRelated(kind)) result.needingRelated.push(resource);
       resources += 1;
-      const findings = evaluateResource(resource) ?? [];
-      if (findings.length) {
-        result.findings.push(...findings);
+      const evaluation = evaluateRules(resource);
+      if (evaluation?.violations.length) {
+        result.findings.push(...evaluation.violations.map((violation) => toFinding(resource, violation)));
         result.violating.push(resource);
+        result.evaluations.set(resource.id, evaluation);
       }
     }
     report();

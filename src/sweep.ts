@@ -1,12 +1,11 @@
 import { kindOfType, type ArmResource } from "./arm/resource.js";
-import { checkTrafficLogs } from "./coverage/traffic-logs.js";
-import { ArmError } from "./azure/arm-client.js";
+import { ArmError, type ArmRead } from "./azure/arm-client.js";
 import { mapLimit } from "./concurrency.js";
 import { describeError } from "./errors.js";
+import { assessAndAct, gatherInputs, newCorrelationId, type ActContext, type Outcome, type PipelineDeps } from "./pipeline/assess.js";
 import { exempts, readExemption } from "./pipeline/exemptions.js";
-import { assessAndAct, newCorrelationId, type Outcome, type PipelineDeps } from "./pipeline/assess.js";
 import { modeOf } from "./pipeline/settings.js";
-import { CHECK_IDS, evaluateResource, ruleById } from "./rules/index.js";
+import { evaluateRules, RULE_IDS, type ResourceEvaluation } from "./rules/index.js";
 import { scanEstate, type EstateSource, type ScanProgress, type ScanResult } from "./scan.js";
 import type { Decision } from "./state/audit.js";
 
@@ -17,8 +16,6 @@ export interface SweepOptions {
   maxWritesPerSubscription?: number;
   /** Stop writing in a subscription when ARM reports fewer remaining writes than this. */
   writeReserve?: number;
-  /** Check that every online endpoint sends its traffic log to this Log Analytics workspace (the spike detector's). */
-  trafficLogsWorkspaceResourceId?: string;
 }
 
 export interface SweepReport {
@@ -32,10 +29,11 @@ export interface SweepReport {
 }
 
 /**
- * Reconciles the estate: scan (Resource Graph by default), then put every violating resource through the same
- * pipeline as events. A resource is read through ARM only when a write may follow (a rule in remediate mode, not
- * exempt); alert-only findings are judged on the scanned row. Writes are bounded per subscription and by ARM's
- * remaining-writes budget, so a sweep never throttles the teams that share the subscription.
+ * Reconciles the estate: scan (Resource Graph by default), then put every violating resource, and every resource
+ * whose rules need related resources, through the same pipeline as events. A resource is read through ARM only when
+ * a write may follow (a rule in remediate mode with a fix, not exempt); alert-only findings are judged on the scanned
+ * row. Writes are bounded per subscription and by ARM's remaining-writes budget, so a sweep never throttles the teams
+ * that share the subscription. One resource's failure is recorded and the sweep goes on.
  */
 export async function sweep(source: EstateSource, deps: PipelineDeps, options: SweepOptions = {}, onProgress?: (progress: ScanProgress) => void): Promise<SweepReport> {
   const correlationId = newCorrelationId();
@@ -52,32 +50,32 @@ export async function sweep(source: EstateSource, deps: PipelineDeps, options: S
     writes.set(subscription, used + 1);
     return true;
   };
+  const toAct = new Map<string, ArmResource>();
+  for (const row of [...scan.violating, ...scan.needingRelated]) toAct.set(row.id.toLowerCase(), row);
+  const ctx: ActContext = { trigger: "sweep", correlationId, related: "read" };
   let acted = 0;
-  await mapLimit(scan.violating, options.concurrency ?? 8, async (row) => {
+  await mapLimit([...toAct.values()], options.concurrency ?? 8, async (row) => {
     const kind = kindOfType(row.type)!;
     try {
-      let read = { resource: row } as { resource: ArmResource; etag?: string };
-      if (mayWrite(row, deps)) {
+      let read: ArmRead = { resource: row };
+      const inputs = await gatherInputs(read, kind, ctx, deps);
+      // The scan's evaluation of this row is reused; rules needing related resources are evaluated with them.
+      let evaluation: ResourceEvaluation = inputs.diagnosticSettings ? evaluateRules(row, inputs)! : (scan.evaluations.get(row.id) ?? evaluateRules(row, inputs)!);
+      if (mayWrite(row, evaluation, deps)) {
         report.armReads += 1;
         read = await deps.arm.get(row.id);
+        // A write is planned from what ARM returns now, not from the index: evaluate the fresh read.
+        evaluation = evaluateRules(read.resource, inputs)!;
       }
-      const outcomes = await assessAndAct(read, kind, { trigger: "sweep", correlationId }, { ...deps, writeGate });
-      count(report, outcomes);
+      count(report, await assessAndAct(read, kind, ctx, { ...deps, writeGate }, { inputs, evaluation }));
     } catch (error) {
       if (error instanceof ArmError && error.statusCode === 404) return count(report, [{ decision: "gone", message: "deleted since the scan" }]);
       report.errors.push({ resourceId: row.id, message: describeError(error) });
     } finally {
       acted += 1;
-      onProgress?.({ resources: acted, findings: scan.findings.length, detail: `acting on ${acted}/${scan.violating.length} violating resources` });
+      onProgress?.({ resources: acted, findings: scan.findings.length, detail: `acting on ${acted}/${toAct.size} resources` });
     }
   });
-  if (options.trafficLogsWorkspaceResourceId) {
-    try {
-      count(report, await checkTrafficLogs(scan.onlineEndpoints, options.trafficLogsWorkspaceResourceId, { trigger: "sweep", correlationId }, { ...deps, writeGate }));
-    } catch (error) {
-      report.errors.push({ resourceId: "diagnosticSettings", message: describeError(error) });
-    }
-  }
   await deps.audit.record({
     decision: "swept",
     trigger: "sweep",
@@ -88,13 +86,10 @@ export async function sweep(source: EstateSource, deps: PipelineDeps, options: S
   return report;
 }
 
-/** Whether acting on this row may write: some finding's rule is in remediate mode, has a write action, and is not exempt. */
-function mayWrite(row: ArmResource, deps: PipelineDeps): boolean {
-  const exemption = readExemption(row, CHECK_IDS, deps.now());
-  return (evaluateResource(row) ?? []).some((finding) => {
-    const rule = ruleById(finding.ruleId)!;
-    return modeOf(deps.settings, rule.id) === "remediate" && rule.remediationAction !== "alert-only" && !exempts(exemption, rule.id);
-  });
+/** Whether acting on this row may write: some violation's rule is in remediate mode, has a fix, and is not exempt. */
+function mayWrite(row: ArmResource, evaluation: ResourceEvaluation, deps: PipelineDeps): boolean {
+  const exemption = readExemption(row, RULE_IDS, deps.now());
+  return evaluation.violations.some(({ rule }) => modeOf(deps.settings, rule.id) === "remediate" && rule.fix !== undefined && !exempts(exemption, rule.id));
 }
 
 function count(report: SweepReport, outcomes: Outcome[]): void {

@@ -23,7 +23,8 @@ describe("configuration (zod)", () => {
       AMLGUARD_SMTP_URL: "smtp://relay.contoso.example:587",
     });
     expect(config.storage).toEqual({ endpoint: "https://stamlguard.table.core.windows.net" });
-    expect(config.ruleModes).toEqual({ "workspace-public-network-access": "remediate", "compute-local-auth": "off", "workspace-no-traffic-logs": "alert" });
+    // workspace-no-traffic-logs is the old name of endpoint-no-traffic-logs: existing settings keep working.
+    expect(config.ruleModes).toEqual({ "workspace-public-network-access": "remediate", "compute-local-auth": "off", "endpoint-no-traffic-logs": "alert" });
     expect(config.alerts.email).toMatchObject({ via: { smtpUrl: "smtp://relay.contoso.example:587" }, minSeverity: "high" });
   });
 

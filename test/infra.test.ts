@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
 import { HANDLED_OPERATIONS } from "../src/events/triage.js";
 import { REQUIRED_ARM_ACTIONS } from "../src/permissions.js";
-import { ACTIONS } from "../src/remediation/actions.js";
+import { ACTIONS } from "../src/remediation/index.js";
 
 // No Bicep compiler runs here: these tests read infra/ as text and hold its invariants. Where the compiler exists,
 // `az bicep build --file infra/main.bicep` is the first CI step.
@@ -19,7 +19,7 @@ describe("least privilege", () => {
 
   it("the custom role grants exactly the ARM actions the code declares", () => {
     expect([...role.actions].sort()).toEqual([...REQUIRED_ARM_ACTIONS]);
-    for (const action of Object.values(ACTIONS)) expect(role.actions).toContain(action.permission);
+    for (const action of ACTIONS) for (const permission of action.permissions) expect(role.actions).toContain(permission);
     expect(main).toMatch(/var role = loadJsonContent\('amlguard-role\.json'\)/);
     expect(main).toMatch(/actions: role\.actions/);
   });

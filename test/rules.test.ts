@@ -19,7 +19,7 @@ describe("rule catalogue", () => {
     for (const rule of RULES) {
       expect(rule.title.length, rule.id).toBeGreaterThan(10);
       expect(rule.rationale.length, rule.id).toBeGreaterThan(30);
-      expect(rule.remediation.length, rule.id).toBeGreaterThan(20);
+      expect(rule.remediation.prose.length, rule.id).toBeGreaterThan(20);
       expect(rule.references.length, rule.id).toBeGreaterThan(0);
       expect(rule.appliesTo.length, rule.id).toBeGreaterThan(0);
     }

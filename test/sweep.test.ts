@@ -76,12 +76,15 @@ describe("reconciliation sweep", () => {
     expect(h.botWrites()).toBe(writes);
   });
 
-  it("alert-only: nothing is read through ARM, nothing written", async () => {
+  it("alert-only: no resource is read through ARM (only the related diagnostic settings logging rules need), nothing written", async () => {
     h = await startHarness(azurite.connectionString, estate(), { defaultMode: "alert" });
     const before = h.sandbox.requests.length;
     const report = await sweep(graphSource(graph(), { subscriptions: [SUB, OTHER_SUB] }), depsFor(h.runtime, silentLogger));
     expect(report.armReads).toBe(0);
-    expect(h.sandbox.requests.slice(before).map((r) => r.path)).toEqual(["/providers/Microsoft.ResourceGraph/resources"]);
+    const paths = h.sandbox.requests.slice(before).map((r) => r.path);
+    expect(paths[0]).toBe("/providers/Microsoft.ResourceGraph/resources");
+    expect(paths.slice(1).every((path) => path.endsWith("/providers/Microsoft.Insights/diagnosticSettings"))).toBe(true);
+    expect(h.sandbox.requests.slice(before).every((r) => r.method === "GET" || r.path.includes("Microsoft.ResourceGraph"))).toBe(true);
     expect(h.alerts.length).toBe(report.decisions.alerted);
   });
 
@@ -110,49 +113,6 @@ describe("reconciliation sweep", () => {
     const key = (f: { ruleId: string; resourceId: string }): string => `${f.ruleId}@${f.resourceId.toLowerCase()}`;
     expect(viaArm.scan.findings.map(key).sort()).toEqual(viaGraph.scan.findings.map(key).sort());
     expect(armRequests).toBeGreaterThan(graphRequests);
-  });
-});
-
-describe("traffic-log coverage (workspace-no-traffic-logs)", () => {
-  const LAW = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-monitor/providers/Microsoft.OperationalInsights/workspaces/law-security";
-  const ENDPOINT = `${WS_ID}/onlineEndpoints/ep1`;
-
-  it("adds amlguard's diagnostic setting where an endpoint's traffic log does not reach the spike detector, once", async () => {
-    h = await startHarness(azurite.connectionString, estate(), { defaultMode: "alert", ruleModes: { "workspace-no-traffic-logs": "remediate" } });
-    const report = await sweep(graphSource(graph(), { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger), { trafficLogsWorkspaceResourceId: LAW });
-    const rows = (await h.audit()).filter((r) => r.ruleId === "workspace-no-traffic-logs");
-    expect(rows).toMatchObject([{ decision: "remediated", resourceId: ENDPOINT, actionId: "add-traffic-log-diagnostic-setting" }]);
-    expect(report.decisions.remediated).toBeGreaterThanOrEqual(1);
-    expect(h.alerts.find((a) => a.ruleId === "workspace-no-traffic-logs")?.undo).toMatch(/az monitor diagnostic-settings delete/);
-    const again = await sweep(graphSource(graph(), { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger), { trafficLogsWorkspaceResourceId: LAW });
-    expect((await h.audit()).filter((r) => r.ruleId === "workspace-no-traffic-logs")).toHaveLength(1);
-    expect(again.errors).toEqual([]);
-  });
-
-  it("in alert mode it reports and writes nothing; a setting sending allLogs to the workspace counts", async () => {
-    h = await startHarness(azurite.connectionString, estate(), { defaultMode: "alert" });
-    await h.userArm.put(`${ENDPOINT}/providers/Microsoft.Insights/diagnosticSettings/other`, { properties: { workspaceId: LAW.replace("law-security", "law-other"), logs: [{ category: "AmlOnlineEndpointTrafficLog", enabled: true }] } }, {}, "2021-05-01-preview");
-    await sweep(graphSource(graph(), { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger), { trafficLogsWorkspaceResourceId: LAW });
-    expect((await h.audit()).find((r) => r.ruleId === "workspace-no-traffic-logs")?.decision).toBe("alerted");
-    expect(h.botWrites()).toBe(0);
-    await h.userArm.put(`${ENDPOINT}/providers/Microsoft.Insights/diagnosticSettings/security`, { properties: { workspaceId: LAW, logs: [{ categoryGroup: "allLogs", enabled: true }] } }, {}, "2021-05-01-preview");
-    const before = (await h.audit()).filter((r) => r.ruleId === "workspace-no-traffic-logs").length;
-    await sweep(graphSource(graph(), { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger), { trafficLogsWorkspaceResourceId: LAW });
-    expect((await h.audit()).filter((r) => r.ruleId === "workspace-no-traffic-logs")).toHaveLength(before);
-  });
-
-  it("an amlguard-exempt tag on the endpoint can name the check", async () => {
-    const nextMonth = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
-    const exempted = estate().map((r) => (r.id === ENDPOINT ? { ...r, tags: { "amlguard-exempt": `rules=workspace-no-traffic-logs; reason=logs go to the partner SIEM; expires=${nextMonth}` } } : r));
-    h = await startHarness(azurite.connectionString, exempted, { defaultMode: "alert", ruleModes: { "workspace-no-traffic-logs": "remediate" } });
-    await sweep(graphSource(graph(), { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger), { trafficLogsWorkspaceResourceId: LAW });
-    expect((await h.audit()).filter((r) => r.ruleId === "workspace-no-traffic-logs").map((r) => r.decision)).toEqual(["exempt"]);
-    expect(h.botWrites()).toBe(0);
-  });
-
-  it("the sandbox refuses a diagnostic setting without a destination or data, as Azure Monitor does", async () => {
-    h = await startHarness(azurite.connectionString, estate());
-    await expect(h.userArm.put(`${ENDPOINT}/providers/Microsoft.Insights/diagnosticSettings/bad`, { properties: { logs: [] } }, {}, "2021-05-01-preview")).rejects.toMatchObject({ statusCode: 400 });
   });
 });
 

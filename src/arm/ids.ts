@@ -1,4 +1,5 @@
 import { ML_PROVIDER, ML_RESOURCE_TYPES, type MlResourceKind } from "./resource.js";
+import { GUID_PATTERN } from "../shared/types.js";
 
 /** A parsed, validated ARM id of a resource amlguard evaluates. */
 export interface MlResourceId {
@@ -17,7 +18,6 @@ export class ResourceIdError extends Error {
   override name = "ResourceIdError";
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // ARM resource group names: letters, digits, underscores, hyphens, periods, parentheses; not ending in a period.
 const RESOURCE_GROUP = /^[-\w.()]{1,90}$/;
 // AML names are letters, digits, hyphens and underscores (workspaces, computes, endpoints, deployments, registries).
@@ -48,7 +48,7 @@ export function parseMlResourceId(input: string): MlResourceId {
     throw new ResourceIdError("resource id must start with '/' and contain no empty segments");
   }
   const [, subs, subscriptionId, rgs, resourceGroup, providers, provider, rootType, parentName, ...rest] = segments;
-  if (subs?.toLowerCase() !== "subscriptions" || !subscriptionId || !GUID.test(subscriptionId)) {
+  if (subs?.toLowerCase() !== "subscriptions" || !subscriptionId || !GUID_PATTERN.test(subscriptionId)) {
     throw new ResourceIdError("resource id must start with /subscriptions/{subscription GUID}");
   }
   if (rgs?.toLowerCase() !== "resourcegroups" || !resourceGroup || !RESOURCE_GROUP.test(resourceGroup) || resourceGroup.endsWith(".")) {

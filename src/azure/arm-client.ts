@@ -53,6 +53,7 @@ export class ArmClient {
   private readonly endpoint: string;
   private readonly maxPollIntervalMs: number;
   private readonly remainingWrites = new Map<string, number>();
+  private correlationId: string | undefined;
 
   constructor(options: ArmClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, "");
@@ -65,6 +66,17 @@ export class ArmClient {
       userAgentOptions: { userAgentPrefix: "amlguard" },
       ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
     });
+  }
+
+  /**
+   * The same client (connections, token cache, write budget) sending `x-ms-correlation-request-id` on every call, so
+   * amlguard's calls in the Activity Log join its audit rows (and its own writes are recognised when their events
+   * come back).
+   */
+  withCorrelationId(correlationId: string): ArmClient {
+    const scoped = Object.create(this) as ArmClient;
+    scoped.correlationId = correlationId;
+    return scoped;
   }
 
   async get(path: string, apiVersion = ML_API_VERSION): Promise<ArmRead> {
@@ -97,8 +109,11 @@ export class ArmClient {
   }
 
   /** PUT with optimistic concurrency: If-Match makes a concurrent writer's change fail with 412 instead of being lost. */
-  async put(path: string, body: JsonObject, options: { ifMatch?: string } = {}, apiVersion = ML_API_VERSION): Promise<ArmResource> {
-    const headers: Record<string, string> = options.ifMatch ? { "If-Match": options.ifMatch } : {};
+  async put(path: string, body: JsonObject, options: { ifMatch?: string; ifNoneMatch?: "*" } = {}, apiVersion = ML_API_VERSION): Promise<ArmResource> {
+    const headers: Record<string, string> = {
+      ...(options.ifMatch ? { "If-Match": options.ifMatch } : {}),
+      ...(options.ifNoneMatch ? { "If-None-Match": options.ifNoneMatch } : {}),
+    };
     const final = await this.longRunning("PUT", path, apiVersion, body, headers, "original-uri");
     return this.resourceOrReadBack(final, path, apiVersion);
   }
@@ -170,6 +185,7 @@ export class ArmClient {
     // Event Grid's redelivery try again.
     const request = createPipelineRequest({ url, method, timeout: REQUEST_TIMEOUT_MS });
     request.headers.set("Accept", "application/json");
+    if (this.correlationId) request.headers.set("x-ms-correlation-request-id", this.correlationId);
     for (const [name, value] of Object.entries(headers)) request.headers.set(name, value);
     if (body !== undefined) {
       request.headers.set("Content-Type", "application/json");

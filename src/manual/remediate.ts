@@ -2,8 +2,8 @@ import { z } from "zod";
 import { parseMlResourceId, ResourceIdError, type MlResourceId } from "../arm/ids.js";
 import { ArmError } from "../azure/arm-client.js";
 import { describeError } from "../errors.js";
-import { assessAndAct, newCorrelationId, type Outcome, type PipelineDeps } from "../pipeline/assess.js";
-import { evaluateResource, RULES, type Finding } from "../rules/index.js";
+import { assessAndAct, gatherInputs, newCorrelationId, type ActContext, type Outcome, type PipelineDeps } from "../pipeline/assess.js";
+import { canonicalRuleId, evaluateRules, RULE_IDS, RULES, toFinding, type Finding } from "../rules/index.js";
 import type { Actor } from "../state/audit.js";
 import type { InflightRequests } from "../state/throttle.js";
 
@@ -19,12 +19,16 @@ export class ManualError extends Error {
   }
 }
 
-const ruleIds = RULES.map((r) => r.id) as [string, ...string[]];
+const ruleId = z.string().transform((id, ctx) => {
+  const canonical = canonicalRuleId(id);
+  if (!canonical) ctx.addIssue({ code: "custom", message: `unknown rule id '${id.slice(0, 80)}'; known: ${RULE_IDS.join(", ")}` });
+  return canonical ?? id;
+});
 
 export const remediateRequestSchema = z
   .object({
     resourceId: z.string().min(1).max(1024),
-    rules: z.array(z.enum(ruleIds)).min(1).max(RULES.length).optional(),
+    rules: z.array(ruleId).min(1).max(RULES.length).optional(),
     dryRun: z.boolean().optional(),
     reason: z.string().trim().min(3, "reason must say why (3 characters or more)").max(500),
   })
@@ -86,8 +90,11 @@ async function read(id: MlResourceId, deps: PipelineDeps) {
 /** Evaluates one resource on demand; reads it once, writes nothing. */
 export async function manualFindings(resourceId: string, deps: ManualDeps): Promise<{ correlationId: string; resourceId: string; findings: Finding[] }> {
   const id = scopedResourceId(resourceId, deps.allowedSubscriptions);
-  const { resource } = await read(id, deps);
-  return { correlationId: newCorrelationId(), resourceId: id.id, findings: evaluateResource(resource) ?? [] };
+  const snapshot = await read(id, deps);
+  const correlationId = newCorrelationId();
+  const inputs = await gatherInputs(snapshot, id.kind, { trigger: "findings", correlationId, related: "read" }, deps);
+  const findings = evaluateRules(snapshot.resource, inputs)?.violations.map((v) => toFinding(snapshot.resource, v)) ?? [];
+  return { correlationId, resourceId: id.id, findings };
 }
 
 /**
@@ -103,17 +110,22 @@ export async function manualRemediate(request: RemediateRequest, caller: Actor, 
   }
   try {
     const snapshot = await read(id, deps);
-    const findings = new Map((evaluateResource(snapshot.resource) ?? []).map((f) => [f.ruleId, f]));
     const correlationId = newCorrelationId();
-    const outcomes = await assessAndAct(snapshot, id.kind, {
+    const ctx: ActContext = {
       trigger,
       correlationId,
       actor: caller,
       mode: "remediate",
       dryRun,
       reason: request.reason,
+      related: "read",
       ...(request.rules ? { ruleIds: request.rules } : {}),
-    }, deps);
+    };
+    // Evaluated once: the same evaluation reports the findings and is passed to the pipeline.
+    const inputs = await gatherInputs(snapshot, id.kind, ctx, deps);
+    const evaluation = evaluateRules(snapshot.resource, inputs) ?? { violations: [], unevaluated: [] };
+    const findings = new Map(evaluation.violations.map((v) => [v.rule.id, toFinding(snapshot.resource, v)]));
+    const outcomes = await assessAndAct(snapshot, id.kind, ctx, deps, { inputs, evaluation });
     return {
       correlationId,
       resourceId: id.id,

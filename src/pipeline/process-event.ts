@@ -52,7 +52,7 @@ export async function processEvent(raw: unknown, deps: EventDeps, trigger = "eve
     return finish({ ...ctx, actor: actorOf(event) }, event.data.resourceUri.slice(0, 1024), { decision: "ignored", message: verdict.reason });
   }
   const target = verdict.target;
-  const acting: ActContext = { ...ctx, actor: verdict.actor, ownWrite: isOwnWrite(event, deps.settings.self) };
+  const acting: ActContext = { ...ctx, actor: verdict.actor, ownWrite: isOwnWrite(event, deps.settings.self), related: "skip" };
 
   const claim = await deps.ledger.claim(event.id);
   if (claim.kind !== "owned") {

@@ -10,6 +10,8 @@ export interface PipelineSettings {
   self: SelfIdentity;
   /** Matches the Event Grid subscription's retry policy: the delivery that reaches it alerts instead of throwing. */
   maxDeliveryAttempts: number;
+  /** The Log Analytics workspace the spike detector queries: rules check that logs reach it. */
+  spikeWorkspaceResourceId?: string;
 }
 
 export function modeOf(settings: PipelineSettings, ruleId: string): RuleMode {

@@ -10,8 +10,9 @@ export const computeInstanceIdleShutdown: Rule = {
   appliesTo: ["compute"],
   rationale:
     "An instance that runs unattended keeps its identity, mounted data and open sessions available around the clock (and costs money).",
-  remediation: "Set idleTimeBeforeShutdown (for example PT60M) on the compute instance.",
-  remediationAction: "alert-only",
+  remediation: { prose: "Set idleTimeBeforeShutdown (for example PT60M) on the compute instance." },
+  categories: ["hygiene"],
+  compliance: { azurePolicy: ["679ddf89-ab8f-48a5-9029-e76054077449"], mcsb: [], cis: [] },
   references: [
     "https://learn.microsoft.com/azure/machine-learning/how-to-create-compute-instance#configure-idle-shutdown",
     "Azure Policy 679ddf89-ab8f-48a5-9029-e76054077449: Azure Machine Learning Compute Instance should have idle shutdown.",

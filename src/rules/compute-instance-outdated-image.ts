@@ -9,8 +9,9 @@ export const computeInstanceOutdatedImage: Rule = {
   severity: "medium",
   appliesTo: ["compute"],
   rationale: "Compute instances are not patched in place; an old image carries known vulnerabilities until it is recreated.",
-  remediation: "Recreate the compute instance to get the latest image (keep data on workspace storage).",
-  remediationAction: "alert-only",
+  remediation: { prose: "Recreate the compute instance to get the latest image (keep data on workspace storage)." },
+  categories: ["hygiene"],
+  compliance: { azurePolicy: ["f110a506-2dcb-422e-bcea-d533fc8c35e2"], mcsb: ["PV-6"], cis: [] },
   references: [
     "https://learn.microsoft.com/azure/machine-learning/concept-vulnerability-management",
     "Azure Policy f110a506-2dcb-422e-bcea-d533fc8c35e2: Azure Machine Learning compute instances should be recreated to get the latest software updates",

@@ -10,8 +10,9 @@ export const computeLocalAuth: Rule = {
   appliesTo: ["compute"],
   rationale:
     "Local (key/password) authentication bypasses Microsoft Entra ID, so access is neither conditional nor attributable.",
-  remediation: "Recreate the compute with disableLocalAuth true (create-only) and grant access through Entra ID roles.",
-  remediationAction: "alert-only",
+  remediation: { prose: "Recreate the compute with disableLocalAuth true (create-only) and grant access through Entra ID roles." },
+  categories: ["authentication"],
+  compliance: { azurePolicy: ["e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f"], mcsb: ["IM-1"], cis: [] },
   references: [
     "https://learn.microsoft.com/azure/machine-learning/how-to-integrate-azure-policy",
     "Azure Policy e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f: Azure Machine Learning Computes should have local authentication methods disabled",

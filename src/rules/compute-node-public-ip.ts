@@ -10,9 +10,10 @@ export const computeNodePublicIp: Rule = {
   appliesTo: ["compute"],
   rationale:
     "Nodes with public IPs are addressable from the internet and egress directly, bypassing the VNet's controls.",
-  remediation:
-    "Recreate the compute with enableNodePublicIp false inside a VNet subnet or a managed network (the setting is create-only).",
-  remediationAction: "contain-compute",
+  remediation: { prose: "Recreate the compute with enableNodePublicIp false inside a VNet subnet or a managed network (the setting is create-only)." },
+  fix: "contain-compute",
+  categories: ["internet-exposed"],
+  compliance: { azurePolicy: [], mcsb: ["NS-2"], cis: [] },
   references: ["https://learn.microsoft.com/azure/machine-learning/how-to-secure-training-vnet"],
   evaluate(resource) {
     if (!isManagedCompute(resource)) return NOT_APPLICABLE;

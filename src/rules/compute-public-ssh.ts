@@ -11,9 +11,10 @@ export const computePublicSsh: Rule = {
   severity: "high",
   appliesTo: ["compute"],
   rationale: "A public SSH port exposes every node to credential stuffing and exploits from the internet.",
-  remediation:
-    "Recreate the compute instance with sshPublicAccess Disabled, or the cluster with remoteLoginPortPublicAccess Disabled (create-only).",
-  remediationAction: "contain-compute",
+  remediation: { prose: "Recreate the compute instance with sshPublicAccess Disabled, or the cluster with remoteLoginPortPublicAccess Disabled (create-only)." },
+  fix: "contain-compute",
+  categories: ["internet-exposed"],
+  compliance: { azurePolicy: [], mcsb: ["NS-2"], cis: [] },
   references: [
     "https://learn.microsoft.com/azure/machine-learning/how-to-create-attach-compute-cluster",
     "https://learn.microsoft.com/azure/machine-learning/how-to-create-compute-instance",

@@ -8,9 +8,9 @@ export const deploymentPublicEgress: Rule = {
   severity: "medium",
   appliesTo: ["onlineDeployment"],
   rationale: "A deployment with public egress can exfiltrate model inputs and pull unvetted code or packages at run time.",
-  remediation:
-    "Recreate the deployment with egressPublicNetworkAccess Disabled, or use a workspace managed network with approved outbound only.",
-  remediationAction: "alert-only",
+  remediation: { prose: "Recreate the deployment with egressPublicNetworkAccess Disabled, or use a workspace managed network with approved outbound only." },
+  categories: ["internet-exposed"],
+  compliance: { azurePolicy: [], mcsb: ["NS-2"], cis: [] },
   references: ["https://learn.microsoft.com/azure/machine-learning/concept-secure-online-endpoint"],
   evaluate(resource) {
     return expectEnum(resource, PATH, "Disabled", "Enabled");

@@ -10,8 +10,9 @@ export const endpointKeyAuth: Rule = {
   appliesTo: ["onlineEndpoint"],
   rationale:
     "Static endpoint keys never expire, are shared rather than attributable, and survive the departure of whoever copied them.",
-  remediation: "Use authMode AADToken (Microsoft Entra tokens) or AMLToken; rotate and retire the keys.",
-  remediationAction: "alert-only",
+  remediation: { prose: "Use authMode AADToken (Microsoft Entra tokens) or AMLToken; rotate and retire the keys." },
+  categories: ["authentication"],
+  compliance: { azurePolicy: [], mcsb: ["IM-1"], cis: [] },
   references: ["https://learn.microsoft.com/azure/machine-learning/how-to-authenticate-online-endpoint"],
   evaluate(resource) {
     const value = readPath(resource, PATH);

@@ -8,8 +8,10 @@ export const endpointPublicNetworkAccess: Rule = {
   severity: "high",
   appliesTo: ["onlineEndpoint"],
   rationale: "A public scoring endpoint can be called, probed and abused from anywhere; inference data leaves the private network.",
-  remediation: "Set the endpoint's publicNetworkAccess to Disabled and score through the workspace private endpoint.",
-  remediationAction: "put-disable-public-network-access",
+  remediation: { prose: "Set the endpoint's publicNetworkAccess to Disabled and score through the workspace private endpoint." },
+  fix: "disable-public-network-access",
+  categories: ["internet-exposed"],
+  compliance: { azurePolicy: [], mcsb: ["NS-2"], cis: [] },
   references: ["https://learn.microsoft.com/azure/machine-learning/concept-secure-online-endpoint"],
   evaluate(resource) {
     return expectEnum(resource, PATH, "Disabled", "Enabled");

@@ -6,14 +6,16 @@ import { computeNodePublicIp } from "./compute-node-public-ip.js";
 import { computePublicSsh } from "./compute-public-ssh.js";
 import { deploymentPublicEgress } from "./deployment-public-egress.js";
 import { endpointKeyAuth } from "./endpoint-key-auth.js";
+import { endpointNoTrafficLogs } from "./endpoint-no-traffic-logs.js";
 import { endpointPublicNetworkAccess } from "./endpoint-public-network-access.js";
 import { registryPublicNetworkAccess } from "./registry-public-network-access.js";
-import type { Evidence, Rule, Severity } from "./rule.js";
+import { checkedRule, type Evidence, type Rule, type RuleInputs, type RuleMetadata, type Severity } from "./rule.js";
 import { workspaceNoCustomerManagedKey } from "./workspace-no-customer-managed-key.js";
 import { workspaceNoNetworkIsolation } from "./workspace-no-network-isolation.js";
 import { workspacePublicAccessBehindVnet } from "./workspace-public-access-behind-vnet.js";
 import { workspacePublicNetworkAccess } from "./workspace-public-network-access.js";
 
+/** The catalogue, each rule's metadata validated as it loads. */
 export const RULES: readonly Rule[] = [
   workspacePublicNetworkAccess,
   workspacePublicAccessBehindVnet,
@@ -24,25 +26,54 @@ export const RULES: readonly Rule[] = [
   computeLocalAuth,
   endpointPublicNetworkAccess,
   endpointKeyAuth,
+  endpointNoTrafficLogs,
   deploymentPublicEgress,
   registryPublicNetworkAccess,
   computeInstanceIdleShutdown,
   computeInstanceOutdatedImage,
-];
+].map(checkedRule);
 
-/** The traffic-log coverage check is not a rule over one resource's JSON, but it has a mode and can be exempted. */
-export const TRAFFIC_LOGS_CHECK_ID = "workspace-no-traffic-logs";
+/** Every id a mode setting or an exemption may name. */
+export const RULE_IDS: readonly string[] = RULES.map((rule) => rule.id);
 
-/** Every id a mode setting or an amlguard-exempt tag may name. */
-export const CHECK_IDS: readonly string[] = [...RULES.map((rule) => rule.id), TRAFFIC_LOGS_CHECK_ID];
+/** Ids that were renamed, so existing settings keep working: old id → current id. */
+export const RULE_ALIASES: Readonly<Record<string, string>> = {
+  // Named after the workspace once; the setting it checks lives on each online endpoint.
+  "workspace-no-traffic-logs": "endpoint-no-traffic-logs",
+};
 
+/** The current id for a rule id or one of its old names; undefined when neither. */
+export function canonicalRuleId(id: string): string | undefined {
+  const current = RULE_ALIASES[id] ?? id;
+  return RULE_IDS.includes(current) ? current : undefined;
+}
+
+/** A finding as people and machines read it (CLI --json, the findings API): no functions, just data. */
 export interface Finding {
   resourceId: string;
   resourceType: string;
   ruleId: string;
   severity: Severity;
   title: string;
+  compliance: RuleMetadata["compliance"];
   evidence: Evidence;
+}
+
+/** What the pipeline carries from evaluation to decision: the rule itself, never a copy of its fields. */
+export interface Violation {
+  rule: Rule;
+  evidence: Evidence;
+}
+
+/** A rule that could not be evaluated because a related resource it needs was not fetched. */
+export interface Unevaluated {
+  rule: Rule;
+  why: string;
+}
+
+export interface ResourceEvaluation {
+  violations: Violation[];
+  unevaluated: Unevaluated[];
 }
 
 export function ruleById(id: string): Rule | undefined {
@@ -53,23 +84,37 @@ export function rulesFor(kind: MlResourceKind): Rule[] {
   return RULES.filter((rule) => rule.appliesTo.includes(kind));
 }
 
-/** Evaluates every rule that applies to the resource's type; undefined when amlguard does not support the type. */
-export function evaluateResource(resource: ArmResource): Finding[] | undefined {
+/** Whether any rule for this kind needs related resources fetched before it can be evaluated. */
+export function needsRelated(kind: MlResourceKind): boolean {
+  return rulesFor(kind).some((rule) => (rule.related?.length ?? 0) > 0);
+}
+
+/**
+ * Evaluates every rule that applies to the resource's type; undefined when amlguard does not support the type. A rule
+ * whose related resources are absent from `inputs` is listed as unevaluated, never as passing.
+ */
+export function evaluateRules(resource: ArmResource, inputs: RuleInputs = {}): ResourceEvaluation | undefined {
   const kind = kindOfType(resource.type);
   if (!kind) return undefined;
-  const findings: Finding[] = [];
+  const result: ResourceEvaluation = { violations: [], unevaluated: [] };
   for (const rule of rulesFor(kind)) {
-    const result = rule.evaluate(resource);
-    if (result.status === "fail") {
-      findings.push({
-        resourceId: resource.id,
-        resourceType: resource.type,
-        ruleId: rule.id,
-        severity: rule.severity,
-        title: rule.title,
-        evidence: result.evidence,
-      });
+    const missing = (rule.related ?? []).filter((related) => inputs[related] === undefined);
+    if (missing.length) {
+      result.unevaluated.push({ rule, why: `needs ${missing.join(", ")}, which was not read` });
+      continue;
     }
+    const evaluation = rule.evaluate(resource, inputs);
+    if (evaluation.status === "fail") result.violations.push({ rule, evidence: evaluation.evidence });
   }
-  return findings;
+  return result;
+}
+
+export function toFinding(resource: Pick<ArmResource, "id" | "type">, violation: Violation): Finding {
+  const { rule, evidence } = violation;
+  return { resourceId: resource.id, resourceType: resource.type, ruleId: rule.id, severity: rule.severity, title: rule.title, compliance: rule.compliance, evidence };
+}
+
+/** The findings of every rule evaluable from the resource alone (and the related inputs given). */
+export function evaluateResource(resource: ArmResource, inputs: RuleInputs = {}): Finding[] | undefined {
+  return evaluateRules(resource, inputs)?.violations.map((violation) => toFinding(resource, violation));
 }

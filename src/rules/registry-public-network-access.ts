@@ -8,8 +8,10 @@ export const registryPublicNetworkAccess: Rule = {
   severity: "high",
   appliesTo: ["registry"],
   rationale: "Registries hold models, environments and components shared across workspaces; public access exposes them all.",
-  remediation: "Set the registry's publicNetworkAccess to Disabled and reach it through private endpoints.",
-  remediationAction: "put-disable-public-network-access",
+  remediation: { prose: "Set the registry's publicNetworkAccess to Disabled and reach it through private endpoints." },
+  fix: "disable-public-network-access",
+  categories: ["internet-exposed"],
+  compliance: { azurePolicy: [], mcsb: ["NS-2"], cis: [] },
   references: ["https://learn.microsoft.com/azure/machine-learning/how-to-registry-network-isolation"],
   evaluate(resource) {
     return expectEnum(resource, PATH, "Disabled", "Enabled");

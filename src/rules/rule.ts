@@ -1,17 +1,63 @@
-import { enumEquals, readPath, type ArmResource, type JsonValue, type MlResourceKind } from "../arm/resource.js";
+import { z } from "zod";
+import { enumEquals, readPath, ML_RESOURCE_TYPES, type ArmResource, type JsonObject, type JsonValue, type MlResourceKind } from "../arm/resource.js";
+import { GUID_PATTERN, SEVERITIES } from "../shared/types.js";
 
-export type Severity = "critical" | "high" | "medium" | "low";
-export const SEVERITY_ORDER: readonly Severity[] = ["critical", "high", "medium", "low"];
+export type { Severity } from "../shared/types.js";
+export { SEVERITY_ORDER } from "../shared/types.js";
 
 /**
- * What amlguard may do about a finding. Only the first three write; each declares its ARM permission where the
- * action is implemented. "contain-compute" stops a compute instance or drains a cluster (both reversible).
+ * What amlguard does about a finding in remediate mode, as an intent: the concrete write is chosen per resource kind
+ * by the action registry (src/remediation/), which declares its permission, plan, post-condition and undo.
  */
-export type RemediationActionId =
-  | "workspace-disable-public-network-access"
-  | "put-disable-public-network-access"
-  | "contain-compute"
-  | "alert-only";
+export const FIX_INTENTS = ["disable-public-network-access", "contain-compute", "add-traffic-log-setting"] as const;
+export type FixIntent = (typeof FIX_INTENTS)[number];
+
+/** Related resources a rule needs besides the resource itself; the pipeline fetches them before `evaluate`. */
+export const RELATED_KINDS = ["diagnosticSettings"] as const;
+export type RelatedKind = (typeof RELATED_KINDS)[number];
+
+export const CATEGORIES = ["internet-exposed", "authentication", "encryption", "logging", "hygiene"] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/** Microsoft cloud security benchmark v1 control ids, e.g. NS-2, IM-1, LT-3. */
+const MCSB_CONTROL = /^(NS|IM|PA|DP|AM|LT|IR|PV|ES|BR|DS|GS)-\d{1,2}$/;
+
+/** A rule's metadata, validated at load (like a Prowler check's .metadata.json, but type-checked). */
+export const ruleMetadataSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]{2,63}$/, "rule ids are kebab-case"),
+    title: z.string().min(10).max(120),
+    severity: z.enum(SEVERITIES),
+    appliesTo: z.array(z.enum(Object.keys(ML_RESOURCE_TYPES) as [MlResourceKind, ...MlResourceKind[]])).min(1),
+    categories: z.array(z.enum(CATEGORIES)).min(1),
+    rationale: z.string().min(20),
+    remediation: z.object({
+      /** What a person does, in prose: the next step of an alert. */
+      prose: z.string().min(10),
+      /** The `az` command (or commands) that fixes it, with placeholders in angle brackets. */
+      az: z.string().min(5).optional(),
+      /** The Bicep property assignment that keeps it fixed in infrastructure as code. */
+      bicep: z.string().min(5).optional(),
+    }),
+    compliance: z.object({
+      /** Names (GUIDs) of the Azure Policy built-in definitions this rule gives the same verdict as. */
+      azurePolicy: z.array(z.string().regex(GUID_PATTERN, "Azure Policy built-ins are named by GUID")),
+      /** Microsoft cloud security benchmark controls. */
+      mcsb: z.array(z.string().regex(MCSB_CONTROL, "MCSB control ids look like NS-2")),
+      /** CIS Microsoft Azure Foundations Benchmark recommendations, where one applies. */
+      cis: z.array(z.string().regex(/^\d+(\.\d+)+$/, "CIS recommendation numbers look like 6.1.2")),
+    }),
+    fix: z.enum(FIX_INTENTS).optional(),
+    related: z.array(z.enum(RELATED_KINDS)).optional(),
+    references: z.array(z.string().min(1)),
+  })
+  .strict()
+  .refine((rule) => rule.compliance.azurePolicy.length + rule.compliance.mcsb.length > 0, {
+    message: "a rule maps to at least one Azure Policy built-in or cloud security benchmark control",
+    path: ["compliance"],
+  });
+
+export type RuleMetadata = z.infer<typeof ruleMetadataSchema>;
 
 /** What the rule observed: each property path it read, with the value it saw (null when absent). */
 export interface Evidence {
@@ -21,17 +67,27 @@ export interface Evidence {
 
 export type Evaluation = { status: "pass" | "not-applicable" } | { status: "fail"; evidence: Evidence };
 
-export interface Rule {
-  id: string;
-  title: string;
-  severity: Severity;
-  appliesTo: readonly MlResourceKind[];
-  rationale: string;
-  remediation: string;
-  remediationAction: RemediationActionId;
-  references: readonly string[];
-  /** Pure: reads only the raw ARM JSON it is given. */
-  evaluate(resource: ArmResource): Evaluation;
+/** Related resources, fetched by the pipeline for the rules that declare them, and the settings rules may read. */
+export interface RuleInputs {
+  /** The resource's diagnostic settings (Microsoft.Insights), as listed; absent when not fetched. */
+  diagnosticSettings?: readonly JsonObject[];
+  /** The Log Analytics workspace amlguard's spike detector queries, when configured. */
+  spikeWorkspaceResourceId?: string;
+}
+
+export interface Rule extends RuleMetadata {
+  /** Pure: reads only the raw ARM JSON and the related resources it is given. */
+  evaluate(resource: ArmResource, inputs?: RuleInputs): Evaluation;
+}
+
+/** Validates a rule's metadata when the catalogue loads: a malformed rule stops the app from starting. */
+export function checkedRule(rule: Rule): Rule {
+  const { evaluate, ...metadata } = rule;
+  const parsed = ruleMetadataSchema.safeParse(metadata);
+  if (!parsed.success) {
+    throw new Error(`rule ${rule.id}: invalid metadata: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+  }
+  return Object.freeze({ ...parsed.data, evaluate });
 }
 
 export const PASS: Evaluation = { status: "pass" };
@@ -57,14 +113,4 @@ export function expectEnum(resource: ArmResource, path: string, expected: string
   return fail(`${path.split(".").pop()} is ${describe(value, defaultWhenAbsent)}`, { [path]: value });
 }
 
-/** Computes nest their type-specific properties one level deeper: properties.properties.*. */
-export function computeType(resource: ArmResource): string | undefined {
-  const type = readPath(resource, "properties.computeType");
-  return typeof type === "string" ? type : undefined;
-}
-
-/** The compute types amlguard manages nodes for; attached computes (AKS, Kubernetes, Databricks...) are not. */
-export function isManagedCompute(resource: ArmResource, types: readonly string[] = ["AmlCompute", "ComputeInstance"]): boolean {
-  const type = computeType(resource)?.toLowerCase();
-  return type !== undefined && types.some((t) => t.toLowerCase() === type);
-}
+export { computeType, isManagedCompute } from "../arm/compute.js";

@@ -11,9 +11,9 @@ export const workspaceNoCustomerManagedKey: Rule = {
   rationale:
     "Regulated teams must control, rotate and revoke the key protecting workspace metadata and data at rest; " +
     "Microsoft-managed keys do not allow that.",
-  remediation:
-    "Create the workspace with encryption.status Enabled and a Key Vault key (CMK can only be set at creation: recreate and migrate).",
-  remediationAction: "alert-only",
+  remediation: { prose: "Create the workspace with encryption.status Enabled and a Key Vault key (CMK can only be set at creation: recreate and migrate)." },
+  categories: ["encryption"],
+  compliance: { azurePolicy: ["ba769a63-b8cc-4b2d-abf6-ac33c7204be8"], mcsb: ["DP-5"], cis: [] },
   references: [
     "https://learn.microsoft.com/azure/machine-learning/concept-customer-managed-keys",
     "Azure Policy ba769a63-b8cc-4b2d-abf6-ac33c7204be8: Azure Machine Learning workspaces should be encrypted with a customer-managed key",

@@ -12,10 +12,10 @@ export const workspaceNoNetworkIsolation: Rule = {
   rationale:
     "Without managed network isolation or a private endpoint, the workspace and its computes talk over public networks " +
     "and cannot be reached privately; data exfiltration paths stay open.",
-  remediation:
-    "Enable a managed virtual network (isolationMode AllowOnlyApprovedOutbound or AllowInternetOutbound) " +
-    "or connect the workspace to a VNet through an approved private endpoint.",
-  remediationAction: "alert-only",
+  remediation: { prose: "Enable a managed virtual network (isolationMode AllowOnlyApprovedOutbound or AllowInternetOutbound) " +
+    "or connect the workspace to a VNet through an approved private endpoint." },
+  categories: ["internet-exposed"],
+  compliance: { azurePolicy: ["45e05259-1eb5-4f70-9574-baf73e9d219b"], mcsb: ["NS-2"], cis: [] },
   references: [
     "https://learn.microsoft.com/azure/machine-learning/how-to-managed-network",
     "Azure Policy 45e05259-1eb5-4f70-9574-baf73e9d219b: Azure Machine Learning workspaces should use private link",

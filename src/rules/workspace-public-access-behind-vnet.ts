@@ -10,8 +10,9 @@ export const workspacePublicAccessBehindVnet: Rule = {
   appliesTo: ["workspace"],
   rationale:
     "allowPublicAccessWhenBehindVnet re-opens a private-link workspace to the internet, defeating its private endpoints.",
-  remediation: "Set allowPublicAccessWhenBehindVnet to false (and publicNetworkAccess to Disabled).",
-  remediationAction: "alert-only",
+  remediation: { prose: "Set allowPublicAccessWhenBehindVnet to false (and publicNetworkAccess to Disabled)." },
+  categories: ["internet-exposed"],
+  compliance: { azurePolicy: [], mcsb: ["NS-2"], cis: [] },
   references: ["https://learn.microsoft.com/azure/machine-learning/how-to-configure-private-link#enable-public-access"],
   evaluate(resource) {
     const value = readPath(resource, PATH);

@@ -10,8 +10,10 @@ export const workspacePublicNetworkAccess: Rule = {
   rationale:
     "With public network access enabled, the workspace API, studio and its data can be reached from any network; " +
     "credentials are the only barrier. Regulated workloads keep the workspace behind private endpoints.",
-  remediation: "Set publicNetworkAccess to Disabled and reach the workspace through private endpoints.",
-  remediationAction: "workspace-disable-public-network-access",
+  remediation: { prose: "Set publicNetworkAccess to Disabled and reach the workspace through private endpoints." },
+  fix: "disable-public-network-access",
+  categories: ["internet-exposed"],
+  compliance: { azurePolicy: ["438c38d2-3772-465a-a9cc-7a6666a275ce"], mcsb: ["NS-2"], cis: [] },
   references: [
     "https://learn.microsoft.com/azure/machine-learning/how-to-configure-private-link",
     "Azure Policy 438c38d2-3772-465a-a9cc-7a6666a275ce: Azure Machine Learning Workspaces should disable public network access",

@@ -15,6 +15,7 @@ export const DECISIONS = [
   "off", // the rule's mode is off
   "exempt", // an amlguard-exempt tag covers the rule
   "exemption-invalid", // an amlguard-exempt tag was expired or malformed, and was ignored
+  "not-evaluated", // a rule needs a related resource (diagnostic settings) that could not be read: said, never passed
   "alerted", // mode alert, or no automatic remediation exists
   "dry-run", // would have remediated; wrote nothing
   "remediated", // wrote, read back, post-condition confirmed
@@ -48,6 +49,8 @@ export interface AuditEntry {
   reason?: string;
   before?: Record<string, JsonValue>;
   after?: Record<string, JsonValue>;
+  /** The command that reverses what amlguard did. */
+  undo?: string;
   message: string;
   /**
    * Makes the row idempotent: a redelivered event that reaches the same decision point writes nothing new, so each
@@ -110,6 +113,7 @@ export class AuditLog {
       ...optional("operationName", entry.operationName),
       ...optional("correlationId", entry.correlationId),
       ...optional("reason", entry.reason?.slice(0, 1000)),
+      ...optional("undo", entry.undo?.slice(0, 2000)),
       ...(entry.dryRun !== undefined ? { dryRun: entry.dryRun } : {}),
       ...optional("before", entry.before && boundedJson(entry.before)),
       ...optional("after", entry.after && boundedJson(entry.after)),
@@ -167,7 +171,7 @@ function fromRow(row: Record<string, unknown>): AuditRecord {
     trigger: text("trigger") ?? "",
     message: text("message") ?? "",
   };
-  for (const name of ["resourceId", "ruleId", "actionId", "eventId", "eventType", "operationName", "correlationId", "reason"] as const) {
+  for (const name of ["resourceId", "ruleId", "actionId", "eventId", "eventType", "operationName", "correlationId", "reason", "undo"] as const) {
     const value = text(name);
     if (value !== undefined) record[name] = value;
   }

@@ -1,0 +1,117 @@
+import type { Alert } from "../alerts/alert.js";
+import { ArmError, type ArmRead } from "../azure/arm-client.js";
+import { describeError } from "../errors.js";
+import type { Violation } from "../rules/index.js";
+import { auditEntry, type ActContext, type Outcome, type PipelineDeps } from "./context.js";
+import type { Step } from "./decide.js";
+
+interface Result {
+  outcome: Outcome;
+  alert?: Alert;
+}
+
+type WriteStep = Extract<Step, { type: "write" }>;
+
+/**
+ * Carries out one resource's steps: writes first (gate, lock, write, read-back), then every audit row, then every
+ * alert, in one pass. A transient failure of a write throws (the event is redelivered, the sweep records an error)
+ * after releasing its lock; nothing was audited or alerted for the resource, so the retry accounts for it once.
+ */
+export async function commit(steps: readonly Step[], read: ArmRead, ctx: ActContext, deps: PipelineDeps): Promise<Outcome[]> {
+  const dryRun = deps.settings.dryRun || ctx.dryRun === true;
+  const results: Result[] = [];
+  for (const step of steps) {
+    if (step.type === "record") results.push({ outcome: step.outcome });
+    else if (step.type === "alert") {
+      const { rule } = step.violation;
+      results.push({ outcome: step.outcome, alert: alertFor(step.violation, read, ctx, deps, { outcome: "needs-action", nextStep: rule.remediation.prose }) });
+    } else results.push(...(await write(step, read, ctx, deps, dryRun)));
+  }
+  const auditCtx = { ...ctx, dryRun };
+  for (const { outcome } of results) await deps.audit.record(auditEntry(auditCtx, read.resource.id, outcome));
+  for (const { alert } of results) if (alert) await deps.alerts.send(alert);
+  return results.map((r) => r.outcome);
+}
+
+async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: PipelineDeps, dryRun: boolean): Promise<Result[]> {
+  const { plan, violations } = step;
+  const actionId = plan.action.id;
+  const each = (outcome: Omit<Outcome, "ruleId">, alert?: (v: Violation) => Alert): Result[] =>
+    violations.map((v) => ({ outcome: { ...outcome, ruleId: v.rule.id }, ...(alert ? { alert: alert(v) } : {}) }));
+  const alert = (extra: Pick<Alert, "outcome"> & Partial<Alert>) => (v: Violation) => alertFor(v, read, ctx, deps, extra);
+
+  if (dryRun) {
+    return each(
+      { decision: "dry-run", actionId, before: plan.before, after: plan.intended, message: `dry-run: would ${plan.action.description}` },
+      (v) => alert({ outcome: "dry-run", actionTaken: `would ${plan.action.description}`, nextStep: v.rule.remediation.prose })(v),
+    );
+  }
+  if (deps.writeGate && !deps.writeGate(plan.targetId)) {
+    return each({ decision: "deferred", actionId, before: plan.before, message: "write budget for this subscription is spent; the next sweep acts" });
+  }
+  const acquired = await deps.locks.acquire(plan.targetId, actionId, plan.observedState, { correlationId: ctx.correlationId, at: deps.now().toISOString() });
+  if (!acquired) {
+    return each({ decision: "superseded", actionId, message: "another event's delivery already acted on this resource in this state" });
+  }
+  // Every call of this write carries amlguard's correlation id, so the Activity Log entry joins this audit row.
+  const arm = deps.arm.withCorrelationId(ctx.correlationId);
+  try {
+    await plan.execute(arm);
+  } catch (error) {
+    await deps.locks.release(plan.targetId, actionId, plan.observedState);
+    if (error instanceof ArmError && error.statusCode === 403) {
+      // A missing permission is a person's to fix: say exactly which, never crash or retry forever.
+      const need = plan.action.permissions.join(", ");
+      return each(
+        { decision: "failed", actionId, before: plan.before, message: `Azure refused the write (403 ${error.code}): amlguard's identity needs ${need}` },
+        (v) => alert({ outcome: "failed", actionTaken: `tried to ${plan.action.description}; Azure refused (403)`, nextStep: `Grant amlguard's identity ${need} on this resource, or ${v.rule.remediation.prose}` })(v),
+      );
+    }
+    throw error;
+  }
+  await deps.locks.complete(plan.targetId, actionId, plan.observedState);
+  let confirmed;
+  try {
+    confirmed = await plan.confirm(arm);
+  } catch (error) {
+    // The write went through; only its confirmation did not. Say so, rather than retry a write that happened.
+    return each(
+      { decision: "failed", actionId, before: plan.before, after: plan.intended, undo: plan.undo, message: `write accepted; confirmation read failed: ${describeError(error)}` },
+      (v) => alert({ outcome: "failed", actionTaken: `${plan.action.description}, but the confirmation read failed`, undo: plan.undo, nextStep: v.rule.remediation.prose })(v),
+    );
+  }
+  if (!confirmed.holds) {
+    return each(
+      { decision: "failed", actionId, before: plan.before, after: confirmed.observed, message: "write accepted but the post-condition does not hold on read-back" },
+      (v) => alert({ outcome: "failed", actionTaken: `${plan.action.description}, but the read-back does not confirm it`, nextStep: v.rule.remediation.prose })(v),
+    );
+  }
+  return each(
+    { decision: "remediated", actionId, before: plan.before, after: confirmed.observed, undo: plan.undo, message: `${plan.action.description}; confirmed on read-back` },
+    (v) => alert({ outcome: "remediated", actionTaken: plan.action.description, undo: plan.undo, nextStep: whatIsLeft(v, plan.action.containsOnly, ctx) })(v),
+  );
+}
+
+/** The next step of a remediated alert: what a person must still do, never what amlguard has just done. */
+function whatIsLeft(violation: Violation, containsOnly: boolean, ctx: ActContext): string {
+  if (containsOnly) return `Contained, not fixed: ${violation.rule.remediation.prose}`;
+  const who = ctx.actor?.name ?? ctx.actor?.objectId;
+  return `Fixed. Review why it was changed${who ? ` (by ${who})` : ""} and set it in the resource's template too, so a redeploy does not undo the fix.`;
+}
+
+function alertFor(violation: Violation, read: ArmRead, ctx: ActContext, deps: PipelineDeps, extra: Pick<Alert, "outcome"> & Partial<Alert>): Alert {
+  const { rule, evidence } = violation;
+  return {
+    severity: rule.severity,
+    resourceId: read.resource.id,
+    ruleId: rule.id,
+    title: rule.title,
+    rationale: rule.rationale,
+    evidence: evidence.summary,
+    ...(ctx.actor ? { actor: ctx.actor } : {}),
+    ...(ctx.eventId ? { eventId: ctx.eventId } : {}),
+    correlationId: ctx.correlationId,
+    at: deps.now().toISOString(),
+    ...extra,
+  };
+}

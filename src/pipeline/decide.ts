@@ -1,0 +1,80 @@
+import type { FixPlan } from "../remediation/index.js";
+import type { ChangePlan } from "../remediation/plan.js";
+import type { ResourceEvaluation, Violation } from "../rules/index.js";
+import type { Rule } from "../rules/rule.js";
+import { exempts, type ExemptionStatus } from "./exemptions.js";
+import type { Outcome } from "./context.js";
+import type { RuleMode } from "./settings.js";
+
+export interface DecideInput {
+  evaluation: ResourceEvaluation;
+  exemption: ExemptionStatus;
+  modeOf: (rule: Rule) => RuleMode;
+  /** Only these rules (manual remediation of selected findings). */
+  ruleIds?: readonly string[];
+  /** The write being reacted to was amlguard's own: record, never act again. */
+  ownWrite: boolean;
+  /** The plan for a rule's fix on this resource as read (pure: it only prepares the write). */
+  planFor: (rule: Rule) => FixPlan;
+}
+
+/** What to do for one resource: record a decision, alert a person, or make one write covering one or more findings. */
+export type Step =
+  | { type: "record"; outcome: Outcome }
+  | { type: "alert"; violation: Violation; outcome: Outcome }
+  | { type: "write"; plan: ChangePlan; violations: Violation[] };
+
+/**
+ * Pure: turns one resource's evaluation into steps, by mode (off / alert / remediate), exemption, and the fix each
+ * rule's intent plans on this resource. Findings that share an action become one write.
+ */
+export function decide(input: DecideInput): Step[] {
+  const selected = <T extends { rule: Rule }>(list: readonly T[]): T[] => list.filter((item) => !input.ruleIds || input.ruleIds.includes(item.rule.id));
+  const violations = selected(input.evaluation.violations);
+  const steps: Step[] = selected(input.evaluation.unevaluated).map(({ rule, why }) => ({
+    type: "record",
+    outcome: { decision: "not-evaluated", ruleId: rule.id, message: `not evaluated: ${why}` },
+  }));
+  if (violations.length === 0) {
+    return [...steps, { type: "record", outcome: { decision: "compliant", message: steps.length ? "no evaluated rule fires" : "no rule fires" } }];
+  }
+  if (input.ownWrite) {
+    const open = violations.map((v) => v.rule.id).join(", ");
+    return [...steps, { type: "record", outcome: { decision: "own-write", message: `amlguard's own write, recognised; still open: ${open}` } }];
+  }
+  if (input.exemption.kind === "invalid") {
+    steps.push({ type: "record", outcome: { decision: "exemption-invalid", message: `amlguard-exempt tag ignored: ${input.exemption.problem} (value: ${input.exemption.raw})` } });
+  }
+  const writes = new Map<string, { plan: ChangePlan; violations: Violation[] }>();
+  for (const violation of violations) {
+    const { rule } = violation;
+    const mode = input.modeOf(rule);
+    if (mode === "off") {
+      steps.push({ type: "record", outcome: { decision: "off", ruleId: rule.id, message: "rule mode is off" } });
+      continue;
+    }
+    if (input.exemption.kind === "valid" && exempts(input.exemption, rule.id)) {
+      const { expires, reason } = input.exemption.exemption;
+      steps.push({ type: "record", outcome: { decision: "exempt", ruleId: rule.id, message: `exempt until ${expires}: ${reason}` } });
+      continue;
+    }
+    const planned: FixPlan = mode === "remediate" ? input.planFor(rule) : { kind: "no-automatic-action" };
+    if (planned.kind === "plan") {
+      const group = writes.get(planned.plan.action.id) ?? { plan: planned.plan, violations: [] };
+      group.violations.push(violation);
+      writes.set(planned.plan.action.id, group);
+      continue;
+    }
+    const why =
+      mode === "alert"
+        ? "rule mode is alert"
+        : planned.kind === "already-done"
+          ? `contained already: ${planned.detail}`
+          : planned.kind === "refused"
+            ? `amlguard will not write: ${planned.detail}`
+            : "no automatic remediation exists for this rule";
+    steps.push({ type: "alert", violation, outcome: { decision: "alerted", ruleId: rule.id, message: why } });
+  }
+  for (const group of writes.values()) steps.push({ type: "write", ...group });
+  return steps;
+}

@@ -1,0 +1,71 @@
+import { createHash } from "node:crypto";
+import { parseMlResourceId } from "../arm/ids.js";
+import { readPath, type ArmResource, type JsonValue, type MlResourceKind } from "../arm/resource.js";
+import type { ArmClient, ArmRead } from "../azure/arm-client.js";
+import type { FixIntent, RuleInputs } from "../rules/rule.js";
+
+/**
+ * One concrete write amlguard can make, registered per resource kind and fix intent. Each is reversible and none
+ * deletes anything.
+ */
+export interface ActionDefinition {
+  id: string;
+  kind: MlResourceKind;
+  intent: FixIntent;
+  /** The ARM actions this write needs: the single source of truth for the custom role (infra/). */
+  permissions: readonly string[];
+  /** Stops the harm (stop, drain) without fixing the cause: the alert says what a person must still do. */
+  containsOnly: boolean;
+  description: string;
+  /** Chooses what to change from the resource as read (and the related resources the rule was given). */
+  plan(read: ArmRead, inputs: RuleInputs): PlanResult;
+}
+
+/** What one action will change, how to check it worked, and how a person undoes it. */
+export interface ChangePlan {
+  action: ActionDefinition;
+  /** The id the write goes to: the id that was read and scope-checked, never one taken from a response body. */
+  targetId: string;
+  /** The property values the action changes, as read now. */
+  before: Record<string, JsonValue>;
+  /** The values the action sets. */
+  intended: Record<string, JsonValue>;
+  /** Identifies the state the plan was made from, for the one-write-per-state lock. */
+  observedState: string;
+  undo: string;
+  execute(arm: ArmClient): Promise<void>;
+  /** Reads back and checks the post-condition; `observed` goes to the audit trail. */
+  confirm(arm: ArmClient): Promise<{ holds: boolean; observed: Record<string, JsonValue> }>;
+}
+
+export type PlanResult = { kind: "plan"; plan: ChangePlan } | { kind: "already-done"; detail: string } | { kind: "refused"; detail: string };
+
+/** Raised by an action that finds, just before writing, that the resource is no longer in the state it planned from. */
+export class WriteConflict extends Error {
+  override name = "WriteConflict";
+}
+
+/** The state a plan was made from: the ETag when ARM gave one, else a digest of the body as read. */
+export function observedStateOf(read: ArmRead): string {
+  return read.etag ?? createHash("sha256").update(JSON.stringify(read.resource)).digest("hex");
+}
+
+export function pick(resource: ArmResource, path: string): Record<string, JsonValue> {
+  return { [path]: readPath(resource, path) ?? null };
+}
+
+/** A post-condition checked on the resource read back after the write. */
+export function confirmByReading(resourceId: string, path: string, holds: (after: ArmResource) => boolean): ChangePlan["confirm"] {
+  return async (arm) => {
+    const after = (await arm.get(resourceId)).resource;
+    return { holds: holds(after), observed: pick(after, path) };
+  };
+}
+
+/** The az ml arguments naming this resource, so an undo command can be pasted as is. */
+export function cliNames(resourceId: string): string {
+  const id = parseMlResourceId(resourceId);
+  const parent = id.kind === "registry" ? `--name ${id.parentName}` : id.childNames.length ? `--workspace-name ${id.parentName}` : `--name ${id.parentName}`;
+  const child = id.kind === "onlineDeployment" ? `--endpoint-name ${id.childNames[0]} --name ${id.childNames[1]}` : id.childNames[0] ? `--name ${id.childNames[0]}` : "";
+  return [`--subscription ${id.subscriptionId}`, `--resource-group ${id.resourceGroup}`, parent, child].filter(Boolean).join(" ");
+}

@@ -1,0 +1,32 @@
+import { enumEquals, ML_RESOURCE_TYPES, readPath } from "../arm/resource.js";
+import { cliNames, confirmByReading, observedStateOf, pick, type ActionDefinition } from "./plan.js";
+
+const PNA = "properties.publicNetworkAccess";
+
+/** Workspaces: PATCH, whose body (WorkspaceUpdateParameters) carries exactly the one property changed. */
+export const workspaceDisablePublicNetworkAccess: ActionDefinition = {
+  id: "workspace-disable-public-network-access",
+  kind: "workspace",
+  intent: "disable-public-network-access",
+  permissions: [`${ML_RESOURCE_TYPES.workspace}/write`],
+  containsOnly: false,
+  description: "PATCH the workspace: publicNetworkAccess Disabled",
+  plan(read) {
+    const resource = read.resource;
+    if (enumEquals(readPath(resource, PNA), "Disabled")) return { kind: "already-done", detail: "publicNetworkAccess is already Disabled" };
+    return {
+      kind: "plan",
+      plan: {
+        action: workspaceDisablePublicNetworkAccess,
+        targetId: resource.id,
+        before: pick(resource, PNA),
+        intended: { [PNA]: "Disabled" },
+        observedState: observedStateOf(read),
+        undo: `az ml workspace update ${cliNames(resource.id)} --public-network-access Enabled`,
+        // Nothing else is sent, so nothing else can change: a concurrent writer's other properties survive.
+        execute: async (arm) => void (await arm.patch(resource.id, { properties: { publicNetworkAccess: "Disabled" } })),
+        confirm: confirmByReading(resource.id, PNA, (after) => enumEquals(readPath(after, PNA), "Disabled")),
+      },
+    };
+  },
+};
