@@ -34,8 +34,11 @@ describe("amlguard evaluate", () => {
     const findings = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
     expect(findings.map((f) => f.ruleId).sort()).toEqual(["compute-local-auth", "compute-node-public-ip", "compute-public-ssh"]);
     for (const finding of findings) {
-      expect(Object.keys(finding).sort()).toEqual(["evidence", "resourceId", "resourceType", "ruleId", "severity", "title"]);
+      expect(Object.keys(finding).sort()).toEqual(["compliance", "evidence", "resourceId", "resourceType", "ruleId", "severity", "title"]);
+      expect(Object.keys(finding.compliance as object).sort()).toEqual(["azurePolicy", "cis", "mcsb"]);
     }
+    // compute-local-auth agrees with Azure Policy's built-in e96a9a5f (DisableLocalAuth_Audit) and says so.
+    expect(findings.find((f) => f.ruleId === "compute-local-auth")?.compliance).toMatchObject({ azurePolicy: ["e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f"] });
   });
 
   it("reads arrays, ARM list pages and Resource Graph exports", async () => {
