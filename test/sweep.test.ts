@@ -96,7 +96,7 @@ describe("reconciliation sweep", () => {
   });
 
   it("honours ARM's x-ms-ratelimit-remaining-subscription-writes", async () => {
-    h = await startHarness(azurite.connectionString, estate(), { defaultMode: "alert", ruleModes: { "workspace-public-network-access": "remediate" } }, { writesPerHour: 3 });
+    h = await startHarness(azurite.connectionString, estate(), { defaultMode: "alert", ruleModes: { "workspace-public-network-access": "remediate" } }, { writeBucket: { capacity: 3, refillPerSecond: 0 } });
     const report = await sweep(graphSource(graph(), { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger), { writeReserve: 2, concurrency: 1 });
     // Writes leave 2, then 1 in the bucket; at 1 (below the reserve of 2) the sweep stops writing there.
     expect(report.decisions).toMatchObject({ remediated: 2, deferred: 3 });

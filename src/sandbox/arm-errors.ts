@@ -27,6 +27,8 @@ export class ArmSandboxError extends Error {
 export const armErrors = {
   missingApiVersion: () =>
     new ArmSandboxError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests."),
+  invalidApiVersion: (version: string, supported: readonly string[]) =>
+    new ArmSandboxError(400, "InvalidApiVersionParameter", `The api-version '${version.slice(0, 40)}' is invalid. The supported versions are '${supported.join(",")}'.`),
   unsupportedApiVersion: (version: string, type: string, supported: readonly string[]) =>
     new ArmSandboxError(
       400,
@@ -79,6 +81,17 @@ export const armErrors = {
       "TooManyRequests",
       "The request is being throttled as the limit has been reached for operation type - Write_ObservationWindow_00:05:00.",
       { "Retry-After": String(retryAfterSeconds) },
+    ),
+  /**
+   * ARM's own throttling (token bucket per subscription, principal and operation type): 429 with the code and
+   * wording ARM answers (SubscriptionRequestsThrottled, e.g. MicrosoftDocs/azure-docs#105248) and Retry-After.
+   */
+  subscriptionThrottled: (operation: "write" | "delete", subscriptionId: string, principalId: string, retryAfterSeconds: number, headers: Record<string, string> = {}) =>
+    new ArmSandboxError(
+      429,
+      "SubscriptionRequestsThrottled",
+      `Number of '${operation}' requests for subscription '${subscriptionId}' actor '${principalId}' exceeded. Please try again after '${retryAfterSeconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling`,
+      { "Retry-After": String(retryAfterSeconds), ...headers },
     ),
   serverError: (statusCode: 500 | 503) =>
     new ArmSandboxError(

@@ -1,7 +1,10 @@
 import { ArmClient } from "../azure/arm-client.js";
 import { GraphClient } from "../azure/graph-client.js";
-import { ArmSandbox, type ArmSandboxOptions } from "./arm-server.js";
+import { ArmSandbox, type ArmSandboxOptions } from "./arm/server.js";
 import { builtInScenarioPath, loadScenario, type Scenario } from "./scenario.js";
+
+export { ArmSandbox, SANDBOX_OPERATOR, type ArmSandboxOptions, type RequestRecord } from "./arm/server.js";
+export { STABLE_API_VERSIONS } from "./arm/api-versions.js";
 
 export interface RunningSandbox {
   arm: ArmSandbox;

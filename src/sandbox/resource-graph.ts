@@ -11,6 +11,11 @@ const MAX_TOP = 1000;
  * `{totalRecords, count, resultTruncated, $skipToken, data}` with rows in object-array format (type lowercased, as
  * Resource Graph returns it). Only the query shape amlguard sends is understood:
  * `resources | where type in~ ('…', …) | project … | order by id asc`; anything else is ARG's InvalidQuery.
+ *
+ * Whether real Resource Graph indexes `microsoft.machinelearningservices/workspaces/computes` is uncertain: the
+ * `resources` table reference (https://learn.microsoft.com/azure/governance/resource-graph/reference/supported-tables-resources)
+ * lists ML workspaces, registries, online endpoints and deployments, not computes. `indexComputes: false` serves an
+ * estate whose compute rows never appear, so the scan's cross-check against ARM (src/scan.ts) is tested both ways.
  */
 export class ResourceGraphEmulator {
   // Pages of one query are served from one sorted snapshot while the store is unchanged.
@@ -19,6 +24,7 @@ export class ResourceGraphEmulator {
   constructor(
     private readonly store: ResourceStore,
     private readonly subscriptions: () => ReadonlySet<string>,
+    private readonly options: { indexComputes: boolean } = { indexComputes: true },
   ) {}
 
   query(method: string, apiVersion: string, body: JsonValue | undefined): { status: number; body: JsonObject; headers: Record<string, string> } {
@@ -46,11 +52,15 @@ export class ResourceGraphEmulator {
     const key = JSON.stringify([[...types].sort(), [...scope].sort()]);
     if (this.cached?.key === key && this.cached.version === this.store.version) return this.cached.rows;
     const rows = [...this.store.entries()]
-      .filter(([id, stored]) => types.has(stored.resource.type.toLowerCase()) && scope.has(id.split("/")[2]!))
+      .filter(([id, stored]) => types.has(stored.resource.type.toLowerCase()) && scope.has(id.split("/")[2]!) && this.indexed(stored.resource))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, stored]) => stored.resource);
     this.cached = { key, version: this.store.version, rows };
     return rows;
+  }
+
+  private indexed(resource: ArmResource): boolean {
+    return this.options.indexComputes || kindOfType(resource.type) !== "compute";
   }
 }
 
