@@ -41,7 +41,7 @@ export async function sweep(source: EstateSource, deps: PipelineDeps, options: S
   const report: SweepReport = { correlationId, scan, decisions: {}, armReads: 0, errors: [] };
   const writes = new Map<string, number>();
   const maxWrites = options.maxWritesPerSubscription ?? 100;
-  const reserve = options.writeReserve ?? 100;
+  const reserve = options.writeReserve ?? 20; // ARM: 200-token bucket per subscription and principal, +10/s; keep 2 s of refill for event-driven writes
   const writeGate = (resourceId: string): boolean => {
     const subscription = resourceId.split("/")[2]!.toLowerCase();
     const used = writes.get(subscription) ?? 0;
