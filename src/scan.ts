@@ -1,7 +1,7 @@
 import { ML_PROVIDER, kindOfType, type ArmResource, type MlResourceKind } from "./arm/resource.js";
 import type { ArmClient } from "./azure/arm-client.js";
 import type { GraphClient, GraphScope } from "./azure/graph-client.js";
-import { mapLimit } from "./concurrency.js";
+import { chunk, mapLimit } from "./concurrency.js";
 import { describeError } from "./errors.js";
 import { evaluateRules, needsRelated, toFinding, type Finding, type ResourceEvaluation } from "./rules/index.js";
 
@@ -22,11 +22,23 @@ export interface ScanError {
   message: string;
 }
 
+/**
+ * Where the scan's computes came from, and why. Resource Graph's `resources` table may not index
+ * `microsoft.machinelearningservices/workspaces/computes` (its table reference lists ML workspaces, registries,
+ * online endpoints and deployments only), so a Resource Graph scan checks its computes against ARM.
+ */
+export interface ComputeSource {
+  via: "graph" | "arm-fallback" | "arm";
+  reason: string;
+}
+
 /** Where the estate comes from: pages of raw ARM JSON, and the parts it could not read. */
 export interface EstateSource {
   readonly via: "graph" | "arm";
   pages(progress: (detail: string) => void): AsyncGenerator<ArmResource[]>;
   readonly errors: ScanError[];
+  /** Where the computes came from; final once pages() is exhausted. */
+  readonly computeSource: ComputeSource;
 }
 
 export interface ScanResult {
@@ -39,29 +51,113 @@ export interface ScanResult {
   /** Resources whose kind has rules that need related resources (diagnostic settings): the sweep reads those. */
   needingRelated: ArmResource[];
   errors: ScanError[];
+  computeSource: ComputeSource;
 }
 
 const WORKSPACE_CONCURRENCY = 8;
+/** Workspaces whose computes are listed through ARM on every Resource Graph scan, to check Graph's compute index. */
+const COMPUTE_SAMPLE = 3;
+/** Workspaces per page when computes are enumerated through ARM. */
+const FALLBACK_PAGE = 100;
 
-/** Resource Graph: one paged query over the whole scope; rows carry properties, so nothing else is read. */
+/**
+ * Resource Graph: one paged query over the whole scope; rows carry properties, so nothing else is read, except that
+ * Graph's computes are held back until they are checked against ARM for a sample of workspaces. On disagreement, or
+ * no computes at all beside workspaces, every workspace's computes are listed through ARM instead.
+ */
 export function graphSource(graph: GraphClient, scope: GraphScope): EstateSource {
   const errors: ScanError[] = [];
+  let computeSource: ComputeSource = { via: "graph", reason: "not checked: the scan did not finish" };
   return {
     via: "graph",
     errors,
+    get computeSource() {
+      return computeSource;
+    },
     async *pages(progress) {
+      const workspaces: string[] = [];
+      const graphComputes: ArmResource[] = [];
       let page = 0;
       try {
         for await (const rows of graph.pages(scope)) {
           page += 1;
           progress(`Resource Graph page ${page}`);
-          yield rows;
+          const others: ArmResource[] = [];
+          for (const row of rows) {
+            const kind = kindOfType(row.type);
+            if (kind === "compute") graphComputes.push(row);
+            else others.push(row);
+            if (kind === "workspace") workspaces.push(row.id);
+          }
+          yield others;
         }
       } catch (error) {
         errors.push({ scope: "subscriptions" in scope ? scope.subscriptions.join(",") : scope.managementGroup, message: describeError(error) });
+        computeSource = { via: "graph", reason: "not checked: the Resource Graph query failed" };
+        yield graphComputes;
+        return;
+      }
+      const check = await checkGraphComputes(graph.arm, workspaces, graphComputes, errors, progress);
+      computeSource = check.source;
+      if (check.source.via === "graph") {
+        yield graphComputes;
+        return;
+      }
+      let done = 0;
+      for (const batch of chunk(workspaces, FALLBACK_PAGE)) {
+        const lists = await mapLimit(batch, WORKSPACE_CONCURRENCY, async (id) => check.listed.get(id) ?? listComputes(graph.arm, id, errors));
+        done += batch.length;
+        progress(`computes through ARM: workspace ${done}/${workspaces.length}`);
+        yield lists.flat();
       }
     },
   };
+}
+
+/**
+ * Lists the computes of up to COMPUTE_SAMPLE workspaces (spread over the id-ordered list) through ARM and compares
+ * them with Resource Graph's rows for the same workspaces.
+ */
+async function checkGraphComputes(
+  arm: ArmClient,
+  workspaces: readonly string[],
+  graphComputes: readonly ArmResource[],
+  errors: ScanError[],
+  progress: (detail: string) => void,
+): Promise<{ source: ComputeSource; listed: Map<string, ArmResource[]> }> {
+  const listed = new Map<string, ArmResource[]>();
+  if (workspaces.length === 0) return { source: { via: "graph", reason: "no workspaces in scope" }, listed };
+  if (graphComputes.length === 0) {
+    return { source: { via: "arm-fallback", reason: `Resource Graph returned no computes for ${workspaces.length} workspaces` }, listed };
+  }
+  const sample = [...new Set([0, Math.floor((workspaces.length - 1) / 2), workspaces.length - 1])].slice(0, COMPUTE_SAMPLE).map((i) => workspaces[i]!);
+  progress(`checking Resource Graph's computes against ARM in ${sample.length} workspaces`);
+  const errorsBefore = errors.length;
+  for (const workspace of sample) {
+    const viaArm = await listComputes(arm, workspace, errors);
+    listed.set(workspace, viaArm);
+    const prefix = `${workspace.toLowerCase()}/computes/`;
+    const viaGraph = new Set(graphComputes.filter((c) => c.id.toLowerCase().startsWith(prefix)).map((c) => c.id.toLowerCase()));
+    const sameIds = viaArm.length === viaGraph.size && viaArm.every((c) => viaGraph.has(c.id.toLowerCase()));
+    if (errors.length === errorsBefore && !sameIds) {
+      const name = workspace.split("/").pop();
+      return { source: { via: "arm-fallback", reason: `Resource Graph and ARM disagree on workspace ${name}'s computes (${viaGraph.size} vs ${viaArm.length})` }, listed };
+    }
+  }
+  if (errors.length > errorsBefore) return { source: { via: "graph", reason: "not verified: ARM could not list the sampled workspaces' computes" }, listed };
+  return { source: { via: "graph", reason: `Resource Graph agrees with ARM on ${sample.length} sampled workspaces` }, listed };
+}
+
+async function listComputes(arm: ArmClient, workspaceId: string, errors: ScanError[]): Promise<ArmResource[]> {
+  const path = `${workspaceId}/computes`;
+  try {
+    const items: ArmResource[] = [];
+    for await (const item of arm.list(path)) items.push(item);
+    return items;
+  } catch (error) {
+    errors.push({ scope: path, message: describeError(error) });
+    return [];
+  }
 }
 
 /** ARM enumeration, where Resource Graph is not allowed: workspaces and registries, then each workspace's children. */
@@ -80,6 +176,7 @@ export function armSource(arm: ArmClient, scopes: readonly ScanScope[]): EstateS
   return {
     via: "arm",
     errors,
+    computeSource: { via: "arm", reason: "ARM enumeration lists every workspace's computes" },
     async *pages(progress) {
       for (const scope of scopes) {
         const base = scope.resourceGroup
@@ -105,6 +202,9 @@ export function filteredSource(source: EstateSource, keep: (resource: ArmResourc
   return {
     via: source.via,
     errors: source.errors,
+    get computeSource() {
+      return source.computeSource;
+    },
     async *pages(progress) {
       for await (const page of source.pages(progress)) yield page.filter(keep);
     },
@@ -121,6 +221,7 @@ export async function scanEstate(source: EstateSource, onProgress?: (progress: S
     evaluations: new Map(),
     needingRelated: [],
     errors: source.errors,
+    computeSource: source.computeSource,
   };
   let resources = 0;
   let detail = "starting";
@@ -144,5 +245,6 @@ export async function scanEstate(source: EstateSource, onProgress?: (progress: S
     }
     report();
   }
+  result.computeSource = source.computeSource;
   return result;
 }

@@ -81,7 +81,7 @@ export async function sweep(source: EstateSource, deps: PipelineDeps, options: S
     trigger: "sweep",
     correlationId,
     message: `swept via ${scan.via}: ${Object.values(scan.resourceCounts).reduce((a, b) => a + b, 0)} resources, ${scan.findings.length} findings, ` +
-      `${JSON.stringify(report.decisions)}, ${report.armReads} ARM reads, ${scan.errors.length + report.errors.length} errors`,
+      `${JSON.stringify(report.decisions)}, ${report.armReads} ARM reads, ${scan.errors.length + report.errors.length} errors, computes via ${scan.computeSource.via} (${scan.computeSource.reason})`,
   });
   return report;
 }

@@ -83,7 +83,7 @@ describe("reconciliation sweep", () => {
     expect(report.armReads).toBe(0);
     const paths = h.sandbox.requests.slice(before).map((r) => r.path);
     expect(paths[0]).toBe("/providers/Microsoft.ResourceGraph/resources");
-    expect(paths.slice(1).every((path) => path.endsWith("/providers/Microsoft.Insights/diagnosticSettings"))).toBe(true);
+    expect(paths.slice(1).every((path) => path.endsWith("/providers/Microsoft.Insights/diagnosticSettings") || path.endsWith("/computes"))).toBe(true); // + the scan's compute check
     expect(h.sandbox.requests.slice(before).every((r) => r.method === "GET" || r.path.includes("Microsoft.ResourceGraph"))).toBe(true);
     expect(h.alerts.length).toBe(report.decisions.alerted);
   });

@@ -2,6 +2,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { isArmResource, ML_RESOURCE_TYPES, type ArmResource } from "../arm/resource.js";
 import { chunk } from "../concurrency.js";
+import { ArmClient } from "./arm-client.js";
 
 /** Every type amlguard evaluates, as Resource Graph names them. */
 export const GRAPH_QUERY = [
@@ -18,6 +19,11 @@ export type GraphScope = { subscriptions: string[] } | { managementGroup: string
  * following $skipToken. Rows carry each resource's properties, so rules evaluate without reading ARM.
  */
 export class GraphClient {
+  /**
+   * ARM at the same endpoint with the same credential (Resource Graph is served by ARM's front door): the scan
+   * checks through it what Resource Graph may not index, such as workspaces' computes (src/scan.ts).
+   */
+  readonly arm: ArmClient;
   private readonly client: ResourceGraphClient;
 
   constructor(options: { endpoint: string; credential: TokenCredential; ca?: string }) {
@@ -25,6 +31,7 @@ export class GraphClient {
       endpoint: options.endpoint,
       ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
     });
+    this.arm = new ArmClient({ endpoint: options.endpoint, credential: options.credential, ...(options.ca ? { ca: options.ca } : {}) });
   }
 
   async *pages(scope: GraphScope): AsyncGenerator<ArmResource[]> {
