@@ -5,8 +5,9 @@ import { createPipelineRequest, type HttpMethods } from "@azure/core-rest-pipeli
 import { isArmResource, isJsonObject, type ArmResource, type JsonObject } from "../arm/resource.js";
 
 /**
- * Newest stable api-version of Microsoft.MachineLearningServices. Raw reads use it so that no property the
- * service returns is lost (the SDK's 2022-10-01 models drop what they do not know).
+ * The stable api-version of Microsoft.MachineLearningServices amlguard reads and writes at (not the newest:
+ * docs/api-version.md says why). Raw reads use it so that no property the service returns is lost (the SDK's
+ * 2022-10-01 models drop what they do not know).
  */
 export const ML_API_VERSION = "2025-09-01";
 const REQUEST_TIMEOUT_MS = 60_000;
