@@ -22,6 +22,7 @@ import { LogsClient } from "../azure/logs-client.js";
 import { LogAnalyticsSandbox } from "../sandbox/log-analytics.js";
 import { buildSpikeQuery } from "../spikes/query.js";
 import { runSpikeDetection } from "../spikes/run.js";
+import { spikesFromRowsFile } from "../spikes/backtest.js";
 import { syntheticFailures } from "../spikes/synthetic.js";
 import { openTable, tableNames, type TableStorageTarget } from "../state/tables.js";
 import { progressReporter, type Output } from "./progress.js";
@@ -160,10 +161,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option("--since <window>", "how far back the detection window starts: 30m, 1h, 24h or an ISO date", "1h")
     .option("--print-query", "print the exact KQL the timer runs, and nothing else")
     .option("--sandbox", "run against the embedded Log Analytics sandbox (a labelled synthetic week)")
+    .option("--rows <file>", "score rows exported from Log Analytics (the query API's response, or az monitor log-analytics query -o json) instead of querying")
+    .option("--each-window", "with --rows: score every bucket after the baseline period, not only the last (a backtest)")
     .option("--json", "print spikes as JSON")
-    .action(async (options: { workspaceId?: string; since: string; printQuery?: boolean; sandbox?: boolean; json?: boolean }) => {
+    .action(async (options: { workspaceId?: string; since: string; printQuery?: boolean; sandbox?: boolean; json?: boolean; rows?: string; eachWindow?: boolean }) => {
       if (options.printQuery) {
         io.stdout.write(`${buildSpikeQuery()}\n`);
+        return;
+      }
+      if (options.rows !== undefined || options.eachWindow) {
+        exitCode = await spikesFromRowsFile(options, io.stdout);
         return;
       }
       if (options.workspaceId !== undefined && !GUID.test(options.workspaceId)) throw new UsageError("--workspace-id must be a Log Analytics workspace GUID");

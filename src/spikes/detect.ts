@@ -26,7 +26,8 @@ export interface DetectionOptions {
 export const DEFAULT_DETECTION = { bucketHours: 1, lookbackDays: 7, minFailures: 10, scoreThreshold: 4, sprayMinPrincipals: 5 } as const;
 
 export interface Spike {
-  kind: "principal" | "spray";
+  /** principal and spray: this window against its same hour; ramp, persistent, campaign: the longer horizon (horizon.ts). */
+  kind: "principal" | "spray" | "ramp" | "persistent" | "campaign";
   source: string;
   target: string;
   /** The principal, or for a spray the IP address. */

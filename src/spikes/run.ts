@@ -3,7 +3,8 @@ import type { TableClient } from "@azure/data-tables";
 import type { Alert, AlertSink } from "../alerts/alert.js";
 import type { LogsClient } from "../azure/logs-client.js";
 import { statusOf } from "../state/tables.js";
-import { DEFAULT_DETECTION, detectSpikes, type Spike } from "./detect.js";
+import { DEFAULT_CHECKS, detectAll } from "./checks.js";
+import type { Spike } from "./detect.js";
 import { buildSpikeQuery } from "./query.js";
 
 export interface SpikeDeps {
@@ -26,7 +27,7 @@ export interface SpikeRun {
   query: string;
 }
 
-const BUCKET_MS = DEFAULT_DETECTION.bucketHours * 3_600_000;
+const BUCKET_MS = DEFAULT_CHECKS.bucketHours * 3_600_000;
 /** A timer that was down for longer than this catches up on this much only (the baseline covers the rest). */
 const MAX_CATCH_UP_MS = 24 * 3_600_000;
 
@@ -43,26 +44,36 @@ export async function runSpikeDetection(deps: SpikeDeps, options: { since?: Date
   const startCandidate = options.since ?? checkpoint ?? fallback;
   const windowStart = new Date(Math.min(fallback.getTime(), Math.max(startCandidate.getTime(), windowEnd.getTime() - MAX_CATCH_UP_MS)));
   const alignedStart = new Date(Math.floor(windowStart.getTime() / BUCKET_MS) * BUCKET_MS);
-  const query = buildSpikeQuery({ lookbackDays: DEFAULT_DETECTION.lookbackDays, bucketHours: DEFAULT_DETECTION.bucketHours });
-  const queryStart = new Date(alignedStart.getTime() - DEFAULT_DETECTION.lookbackDays * 86_400_000);
+  const query = buildSpikeQuery({ lookbackDays: DEFAULT_CHECKS.lookbackDays, bucketHours: DEFAULT_CHECKS.bucketHours });
+  const queryStart = new Date(alignedStart.getTime() - DEFAULT_CHECKS.lookbackDays * 86_400_000);
   const rows = await deps.logs.failureBuckets(deps.workspaceId, query, queryStart, windowEnd);
-  const spikes = detectSpikes(rows, { ...DEFAULT_DETECTION, windowStart: alignedStart, windowEnd });
+  const spikes = detectAll(rows, { ...DEFAULT_CHECKS, windowStart: alignedStart, windowEnd, historyStart: queryStart });
   const link = deepLink(deps, query);
   for (const spike of spikes) await deps.alerts.send(alertFor(spike, deps, link));
   if (!options.since) await deps.checkpoints?.set(deps.workspaceId, windowEnd);
   return { windowStart: alignedStart, windowEnd, rows: rows.length, spikes, query };
 }
 
+const WORDING: Record<Spike["kind"], { ruleId: string; title: string; rationale: string }> = {
+  principal: { ruleId: "auth-spike", title: "Failed-authentication spike on", rationale: "Failed authentications far above their usual level for this hour point to brute force, password spraying or a leaked credential." },
+  spray: { ruleId: "auth-spike-spray", title: "Password spray against", rationale: "Failed authentications far above their usual level for this hour point to brute force, password spraying or a leaked credential." },
+  ramp: { ruleId: "auth-spike-ramp", title: "Failed authentications climbing day after day on", rationale: "Failures that rise every day for days, well past their level before the climb, point to a slow brute force or a credential being tried more and more widely." },
+  persistent: { ruleId: "auth-spike-persistent", title: "New principal failing hour after hour on", rationale: "A principal that never failed before and now fails every hour, too few each hour to be a spike, points to a low-and-slow guess at one account or a leaked, revoked credential still in use." },
+  campaign: { ruleId: "auth-spike-campaign", title: "Many principals failing at once on", rationale: "Far more distinct principals failing than on the busiest comparable hour or day of the week points to credential stuffing or a low-and-slow spray from many IPs." },
+};
+
 function alertFor(spike: Spike, deps: SpikeDeps, link: string): Alert {
-  const who = spike.kind === "spray" ? `${spike.distinctPrincipals} principals from ${spike.ipAddress}` : `${spike.principal}${spike.ipAddress ? ` (from ${spike.ipAddress})` : ""}`;
+  const who = spike.kind === "spray" ? `${spike.distinctPrincipals} principals from ${spike.ipAddress}` : spike.kind === "campaign" ? `${spike.distinctPrincipals} distinct principals` : `${spike.principal}${spike.ipAddress ? ` (from ${spike.ipAddress})` : ""}`;
+  const wording = WORDING[spike.kind];
+  const against = spike.kind === "campaign" ? `distinct principals vs ${spike.baseline} on the busiest comparable hour or day` : spike.kind === "principal" || spike.kind === "spray" ? `failures vs a baseline of ${spike.baseline}` : `failures in the last 24 hours vs ${spike.baseline} ${spike.kind === "ramp" ? "on the day before the climb" : "on every earlier day"}`;
   return {
-    severity: spike.score >= 10 || spike.kind === "spray" ? "high" : "medium",
+    severity: spike.score >= 10 || spike.kind === "spray" || spike.kind === "campaign" ? "high" : "medium",
     outcome: "needs-action",
     resourceId: deps.workspaceResourceId ?? `/loganalytics/workspaces/${deps.workspaceId}`,
-    ruleId: spike.kind === "spray" ? "auth-spike-spray" : "auth-spike",
-    title: spike.kind === "spray" ? `Password spray against ${spike.source}` : `Failed-authentication spike on ${spike.source}`,
-    rationale: "Failed authentications far above their usual level for this hour point to brute force, password spraying or a leaked credential.",
-    evidence: `${spike.failures} failures vs a baseline of ${spike.baseline} (score ${spike.score}) by ${who} against ${spike.target}; first ${spike.firstSeen.toISOString()}, last ${spike.lastSeen.toISOString()}`,
+    ruleId: wording.ruleId,
+    title: `${wording.title} ${spike.source}`,
+    rationale: wording.rationale,
+    evidence: `${spike.kind === "campaign" ? spike.distinctPrincipals : spike.failures} ${against} (score ${spike.score}) by ${who} against ${spike.target}; first ${spike.firstSeen.toISOString()}, last ${spike.lastSeen.toISOString()}`,
     nextStep: "Check the principal and source IP in the linked query; block or rotate what is compromised.",
     link: { title: "Open the query in Log Analytics", url: link },
     dedupeKey: ["auth-spike", spike.kind, spike.source, spike.target, spike.principal].join("|"),
