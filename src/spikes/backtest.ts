@@ -1,7 +1,7 @@
 import { InputError } from "../inputs.js";
 import { DEFAULT_CHECKS, detectAll, type CheckOptions } from "./checks.js";
 import type { FailureBucket, Spike } from "./detect.js";
-import { readSpikeRowsFile } from "./rows-file.js";
+import { inert, readSpikeRowsFile } from "./rows-file.js";
 
 const DAY_MS = 86_400_000;
 
@@ -116,8 +116,4 @@ export function backtestText(result: Backtest): string {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]): string => cells.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd();
   return [head, line(headers), ...rows.map(line)].join("\n");
-}
-
-function inert(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, "?");
 }

@@ -34,7 +34,8 @@ export interface Spike {
   principal: string;
   ipAddress: string;
   failures: number;
-  /** Median failures per bucket at the same hour of day over the baseline days. */
+  /** Median failures per bucket at the same hour of day over the baseline days (a spray: the busiest such hour). For a
+   * ramp, the 24 hours before the climb; a persistent newcomer, 0; a campaign, distinct principals (see horizon.ts). */
   baseline: number;
   score: number;
   distinctPrincipals: number;
@@ -59,7 +60,7 @@ interface Series {
  * days gives a median and a spread (1.4826 × MAD, at least √median and 1, so a quiet baseline does not make every
  * failure a spike). The window's excess over the baseline, divided by that spread, is the score. A spike needs both a
  * high score and a minimum count. Principals never seen before score against a zero baseline; sprays are scored per
- * source IP, over all principals, and need several distinct principals.
+ * source IP, over all principals, against the busiest same hour (spread √ of it), and need several distinct principals.
  */
 export function detectSpikes(rows: readonly FailureBucket[], options: DetectionOptions): Spike[] {
   const bucketMs = options.bucketHours * 3_600_000;
@@ -96,9 +97,19 @@ export function detectSpikes(rows: readonly FailureBucket[], options: DetectionO
       const observed = series.counts.get(at) ?? 0;
       const sameHour: number[] = [];
       for (let day = 1; day < options.lookbackDays; day++) sameHour.push(series.counts.get(at - day * 86_400_000) ?? 0);
+      failures += observed;
+      if (kind === "spray") {
+        // An IP shared by many people (a NAT, a proxy) has failures from several principals every working hour, and
+        // a week with a holiday in it makes its median hour quiet: a spray must beat its busiest same hour instead.
+        // An attacker's IP has no history, so its baseline is 0 either way.
+        const busiest = Math.max(0, ...sameHour);
+        baseline += busiest;
+        excess += observed - busiest;
+        spread = Math.max(spread, Math.sqrt(busiest), 1);
+        continue;
+      }
       const med = median(sameHour);
       const mad = 1.4826 * median(sameHour.map((v) => Math.abs(v - med)));
-      failures += observed;
       baseline += med;
       excess += observed - med;
       spread = Math.max(spread, mad, Math.sqrt(med), 1);

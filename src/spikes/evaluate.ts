@@ -23,8 +23,8 @@ export interface SetEvaluation {
   evalStart: Date;
   evalEnd: Date;
   scores: Record<Method, SetScore>;
-  /** Slow-ramp attacks in the set, and how many each method caught. */
-  ramps: { attacks: number; caught: Record<Method, number> };
+  /** Slow-ramp attacks in the set; how many each method caught, and the hours from each ramp's start to its first alert. */
+  ramps: { attacks: number; caught: Record<Method, number>; hoursToDetect: Record<Method, Array<number | null>> };
 }
 
 /** The labelled sets: today's synthetic week and two built differently. */
@@ -50,8 +50,21 @@ export function evaluateSet(set: LabelledSet): SetEvaluation {
   };
   const scores = Object.fromEntries(METHODS.map((m) => [m, scoreDetections(detections[m], set)])) as Record<Method, SetScore>;
   const ramps = set.attacks.filter((a) => a.scenario === "slow-ramp");
-  const caught = Object.fromEntries(METHODS.map((m) => [m, scoreDetections(detections[m], { attacks: ramps }).caught])) as Record<Method, number>;
-  return { set: set.name, generator: set.generator, rows: set.rows.length, windows: full.windows, evalStart, evalEnd, scores, ramps: { attacks: ramps.length, caught } };
+  const rampScores = Object.fromEntries(METHODS.map((m) => [m, scoreDetections(detections[m], { attacks: ramps })])) as Record<Method, SetScore>;
+  return {
+    set: set.name,
+    generator: set.generator,
+    rows: set.rows.length,
+    windows: full.windows,
+    evalStart,
+    evalEnd,
+    scores,
+    ramps: {
+      attacks: ramps.length,
+      caught: Object.fromEntries(METHODS.map((m) => [m, rampScores[m].caught])) as Record<Method, number>,
+      hoursToDetect: Object.fromEntries(METHODS.map((m) => [m, rampScores[m].hoursToDetect.map((h) => h.hours)])) as Record<Method, Array<number | null>>,
+    },
+  };
 }
 
 /** The straw man: a principal with at least `threshold` failures in an hourly window, every window of the period. */

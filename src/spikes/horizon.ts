@@ -14,11 +14,16 @@ export interface HorizonOptions {
   lookbackDays: number;
   /** Where the rows begin: a day before it is unknown, not quiet (a backtest's first windows, a short export). */
   historyStart?: Date;
-  /** Consecutive 24-hour blocks that must each rise for a slow ramp. */
+  /** 24-hour blocks a ramp spans: each must rise over the one before, for `rampDays - 1` rises in a row. */
   rampDays: number;
-  /** Each rise must exceed this many √(previous block): more than Poisson noise, so a steady principal never ramps. */
-  rampRiseZ: number;
-  /** Failures in the last 24 hours a ramp needs, and it must at least double over `rampDays`. */
+  /** Each rise must exceed this many √(previous block): a steady principal's days go up and down at random. */
+  rampStepZ: number;
+  /** And at least this share of the average rise: a climb is even; a step plus a weekend is one big rise and flat days. */
+  rampEvenness: number;
+  /** The whole climb must exceed this many √(first block), and be at least `rampMinRatio` times it. */
+  rampTotalZ: number;
+  rampMinRatio: number;
+  /** Failures in the last 24 hours a ramp needs (below that it is a trickle the hourly check will see if it grows). */
   rampMinFailures: number;
   /** A principal with no failures on any earlier day that fails in this many buckets of the last 24 hours persists. */
   persistentMinBuckets: number;
@@ -28,7 +33,7 @@ export interface HorizonOptions {
   campaignMinPrincipals: number;
 }
 
-export const DEFAULT_HORIZON = { rampDays: 4, rampRiseZ: 3, rampMinFailures: 24, persistentMinBuckets: 12, campaignScore: 4, campaignMinPrincipals: 10 } as const;
+export const DEFAULT_HORIZON = { rampDays: 5, rampStepZ: 1, rampEvenness: 0.25, rampTotalZ: 4, rampMinRatio: 1.5, rampMinFailures: 24, persistentMinBuckets: 12, campaignScore: 4, campaignMinPrincipals: 10 } as const;
 
 /** Earlier days needed before "never failed before" or "the busiest earlier day" means anything. */
 const MIN_KNOWN_DAYS = 3;
@@ -42,9 +47,9 @@ interface PrincipalDays {
 }
 
 /**
- * Slow ramps and persistent newcomers, per principal. A ramp is `rampDays` 24-hour blocks each significantly above the
- * one before (a step change after a deploy rises once, a weekend or holiday returns once, a noisy principal wanders:
- * none rises day after day). The comparison reaches back to before the ramp began, so it cannot move its own baseline
+ * Slow ramps and persistent newcomers, per principal. A ramp is `rampDays` 24-hour blocks each above the one before
+ * (a step change after a deploy rises once, a weekend or holiday returns once, a noisy principal wanders: none rises
+ * day after day). The comparison reaches back to before the ramp began, so it cannot move its own baseline
  * as the hourly check's does. A persistent newcomer never failed on any known earlier day and now fails hour after
  * hour, each hour too few to be a spike (a low-and-slow guess at one account).
  */
@@ -84,17 +89,25 @@ export function detectSlowRamps(rows: readonly FailureBucket[], options: Horizon
   return spikes;
 }
 
-/** How far the last day rose above the day before the ramp, in √ of that day; undefined when it is not a ramp. */
+/**
+ * How far the last day rose above the first day of the span, in √ of that day; undefined when it is not a ramp. Days are
+ * Poisson-like, so a steady principal's rises are random: four in a row, each above √ of the day before, and a total
+ * rise of 4√ and half again, leave it a chance well under 1 in 1,000 a day. A step (a deploy, the end of a holiday or
+ * weekend) rises on one day, or two where a block straddles it, not on four; a step next to a weekend can make four
+ * rises, but uneven ones, so every rise must also be a fair share (`rampEvenness`) of the average.
+ */
 function rampScore(days: readonly number[], options: HorizonOptions): number | undefined {
   const span = options.rampDays;
   if (days.length < span || days[0]! < options.rampMinFailures) return undefined;
   const first = days[span - 1]!;
-  if (days[0]! < 2 * first) return undefined;
+  const rise = days[0]! - first;
+  if (days[0]! < options.rampMinRatio * first || rise < options.rampTotalZ * Math.sqrt(Math.max(first, 1))) return undefined;
+  const evenRise = (options.rampEvenness * rise) / (span - 1);
   for (let i = 0; i < span - 1; i++) {
     const previous = days[i + 1]!;
-    if (days[i]! - previous < options.rampRiseZ * Math.sqrt(Math.max(previous, 1))) return undefined;
+    if (days[i]! - previous < Math.max(options.rampStepZ * Math.sqrt(Math.max(previous, 1)), evenRise)) return undefined;
   }
-  return (days[0]! - first) / Math.sqrt(Math.max(first, 1));
+  return rise / Math.sqrt(Math.max(first, 1));
 }
 
 interface TargetSeries {

@@ -174,7 +174,7 @@ export function holidayMonth(seed = 1): LabelledSet {
   const sprayAt = at("2026-11-26T03:00:00Z");
   const victims = staff.users.slice(40, 80);
   for (const victim of victims) b.add("entra-user", "Azure Machine Learning", victim, "203.0.113.77", sprayAt, 1 + Math.floor(random() * 2));
-  attacks.push({ scenario: "spray", keys: [spikeKey("entra-user", "*", "203.0.113.77"), ...victims.map((v) => spikeKey("entra-user", "Azure Machine Learning", v))], start: new Date(sprayAt), end: new Date(sprayAt + HOUR_MS) });
+  attacks.push({ scenario: "spray", keys: [spikeKey("entra-user", "*", "203.0.113.77"), spikeKey("entra-user", "Azure Machine Learning", "*"), ...victims.map((v) => spikeKey("entra-user", "Azure Machine Learning", v))], start: new Date(sprayAt), end: new Date(sprayAt + HOUR_MS) });
 
   // Brute force on one user the Monday after the holiday, from two addresses.
   const bruteAt = at("2026-11-30T09:00:00Z");

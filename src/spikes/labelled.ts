@@ -20,55 +20,71 @@ export interface LabelledSet {
   benign: Array<{ scenario: string; key: string }>;
 }
 
+/** The longer horizon looks back 24 hours: an alert up to a day after an attack ends is still about that attack. */
+const AFTERGLOW_MS = 86_400_000;
+
 export interface Detection {
   key: string;
   window: { start: Date; end: Date };
 }
 
 export interface SetScore {
+  /** Of what an analyst would triage (each attack once, however many of its keys were flagged; each other key once). */
   precision: number;
+  /** Of distinct flagged keys (one alert per key after deduplication). */
+  alertPrecision: number;
   recall: number;
   /** Distinct keys flagged while an attack that holds them was under way. */
   truePositives: number;
-  /** Distinct keys flagged that never were. */
+  /** Distinct keys flagged at least once when no attack holding them was under way (or had just ended). */
   falsePositives: number;
   attacks: number;
   caught: number;
   /** Scenarios with at least one attack not caught. */
   missed: string[];
   falsePositiveKeys: string[];
+  /** Per attack: hours from its start to the end of the first window that flagged it (null: never). */
+  hoursToDetect: Array<{ scenario: string; hours: number | null }>;
 }
 
 /**
- * Precision over distinct flagged keys (what an analyst gets after deduplication: one alert per key) and recall over
- * labelled attacks (an attack with many principals and IPs is caught when any of them is flagged while it runs).
+ * Precision over what is flagged and recall over labelled attacks (an attack with many principals and IPs is caught
+ * when any of them is flagged while it runs). A key flagged when none of its attacks was under way is a false positive,
+ * even if it is also flagged during one (a target's campaign alert on an ordinary Monday is wrong). Precision counts each caught attack once, so a method that raises one
+ * alert per victim is not rewarded for the flood; `alertPrecision` counts every distinct key.
  */
 export function scoreDetections(detections: readonly Detection[], set: Pick<LabelledSet, "attacks">): SetScore {
   const attacksByKey = new Map<string, Attack[]>();
   for (const attack of set.attacks) for (const key of attack.keys) attacksByKey.set(key, [...(attacksByKey.get(key) ?? []), attack]);
   const hit = new Set<string>();
-  const caught = new Set<Attack>();
+  const firstAlert = new Map<Attack, number>();
   const flagged = new Set<string>();
+  const astray = new Set<string>();
   for (const d of detections) {
     flagged.add(d.key);
+    let about = false;
     for (const attack of attacksByKey.get(d.key) ?? []) {
-      if (d.window.start < attack.end && d.window.end > attack.start) {
+      if (d.window.start.getTime() < attack.end.getTime() + AFTERGLOW_MS && d.window.end > attack.start) {
+        about = true;
         hit.add(d.key);
-        caught.add(attack);
+        firstAlert.set(attack, Math.min(firstAlert.get(attack) ?? Infinity, d.window.end.getTime()));
       }
     }
+    if (!about) astray.add(d.key);
   }
-  const falsePositiveKeys = [...flagged].filter((k) => !hit.has(k)).sort();
+  const falsePositiveKeys = [...astray].sort();
   const ratio = (a: number, b: number): number => (b === 0 ? 1 : Number((a / b).toFixed(2)));
   return {
-    precision: ratio(hit.size, flagged.size),
-    recall: ratio(caught.size, set.attacks.length),
+    precision: ratio(firstAlert.size, firstAlert.size + falsePositiveKeys.length),
+    alertPrecision: ratio(hit.size, hit.size + falsePositiveKeys.length),
+    recall: ratio(firstAlert.size, set.attacks.length),
     truePositives: hit.size,
     falsePositives: falsePositiveKeys.length,
     attacks: set.attacks.length,
-    caught: caught.size,
-    missed: [...new Set(set.attacks.filter((a) => !caught.has(a)).map((a) => a.scenario))],
+    caught: firstAlert.size,
+    missed: [...new Set(set.attacks.filter((a) => !firstAlert.has(a)).map((a) => a.scenario))],
     falsePositiveKeys,
+    hoursToDetect: set.attacks.map((a) => ({ scenario: a.scenario, hours: firstAlert.has(a) ? Math.max(0, firstAlert.get(a)! - a.start.getTime()) / 3_600_000 : null })),
   };
 }
 
@@ -80,7 +96,8 @@ export function syntheticWeekSet(seed = 1): LabelledSet {
     name: `synthetic-week (seed ${seed})`,
     generator: "src/spikes/synthetic.ts: the week the detector was designed on",
     rows: data.rows,
-    attacks: data.labels.filter((l) => l.attack).map((l) => ({ scenario: l.scenario, keys: [l.key], start: l.scenario === "slow-ramp" ? first : data.windowStart, end: data.windowEnd })),
+    // A spray's victims all fail against one target, so an alert on that target's distinct principals is about it too.
+    attacks: data.labels.filter((l) => l.attack).map((l) => ({ scenario: l.scenario, keys: l.scenario === "spray" ? [l.key, "entra-user|Azure Machine Learning|*"] : [l.key], start: l.scenario === "slow-ramp" ? first : data.windowStart, end: data.windowEnd })),
     benign: data.labels.filter((l) => !l.attack).map((l) => ({ scenario: l.scenario, key: l.key })),
   };
 }

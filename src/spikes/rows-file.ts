@@ -117,10 +117,21 @@ function dateOf(value: unknown, where: string): Date {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value).replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+  if (typeof value === "string") return inert(JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value));
   return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Text from the logs, safe to print: control, line-separator and bidi-override characters become "?". */
+export function inert(text: string): string {
+  let out = "";
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    const unsafe = code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029 || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+    out += unsafe ? "?" : char;
+  }
+  return out;
 }
