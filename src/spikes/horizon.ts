@@ -33,7 +33,7 @@ export interface HorizonOptions {
   campaignMinPrincipals: number;
 }
 
-export const DEFAULT_HORIZON = { rampDays: 5, rampStepZ: 1, rampEvenness: 0.25, rampTotalZ: 4, rampMinRatio: 1.5, rampMinFailures: 24, persistentMinBuckets: 12, campaignScore: 4, campaignMinPrincipals: 10 } as const;
+export const DEFAULT_HORIZON = { rampDays: 5, rampStepZ: 1, rampEvenness: 0.5, rampTotalZ: 4, rampMinRatio: 1.5, rampMinFailures: 24, persistentMinBuckets: 12, campaignScore: 4, campaignMinPrincipals: 10 } as const;
 
 /** Earlier days needed before "never failed before" or "the busiest earlier day" means anything. */
 const MIN_KNOWN_DAYS = 3;
@@ -94,7 +94,7 @@ export function detectSlowRamps(rows: readonly FailureBucket[], options: Horizon
  * Poisson-like, so a steady principal's rises are random: four in a row, each above √ of the day before, and a total
  * rise of 4√ and half again, leave it a chance well under 1 in 1,000 a day. A step (a deploy, the end of a holiday or
  * weekend) rises on one day, or two where a block straddles it, not on four; a step next to a weekend can make four
- * rises, but uneven ones, so every rise must also be a fair share (`rampEvenness`) of the average.
+ * rises, but uneven ones, so every rise must also be at least half (`rampEvenness`) of the average rise.
  */
 function rampScore(days: readonly number[], options: HorizonOptions): number | undefined {
   const span = options.rampDays;

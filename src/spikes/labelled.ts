@@ -106,7 +106,7 @@ export function syntheticWeekSet(seed = 1): LabelledSet {
 export class RowBuilder {
   private readonly rows = new Map<string, FailureBucket>();
 
-  constructor(private readonly random: () => number) {}
+  constructor(readonly random: () => number) {}
 
   add(source: string, target: string, principal: string, ipAddress: string, bucketMs: number, failures: number): void {
     if (failures <= 0) return;
