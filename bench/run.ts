@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const outputs: Record<string, unknown> = {};
-for (const name of ["events", "sweep", "coldstart"]) {
+for (const name of ["events", "sweep", "coldstart", "spikes"]) {
   const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   const run = spawnSync(process.execPath, ["--import", "tsx", script, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * 2 ** 20 });
   if (run.status !== 0) {
