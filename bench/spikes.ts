@@ -28,6 +28,16 @@ const median = (values: number[]): number | null => {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 };
 
+interface MethodFigures {
+  precision: number[];
+  alertPrecision: number[];
+  recall: number[];
+  falsePositives: number[];
+  missed: string[][];
+  rampsCaught: number[];
+  rampHoursToFirstAlert: number | null;
+}
+
 const report = [...bySet].map(([set, runs]) => ({
   set,
   generator: runs[0]!.generator,
@@ -47,7 +57,7 @@ const report = [...bySet].map(([set, runs]) => ({
         rampHoursToFirstAlert: median(runs.flatMap((r) => r.ramps.hoursToDetect[m].filter((h): h is number => h !== null))),
       },
     ]),
-  ) as Record<Method, Record<string, unknown>>,
+  ) as Record<Method, MethodFigures>,
   ramps: {
     attacks: runs.map((r) => r.ramps.attacks),
     caughtByRampCheck: runs.map((r) => r.ramps.byRampCheck.caught),
@@ -61,7 +71,7 @@ if (json) {
   for (const r of report) {
     lines.push("", `${r.set} (${r.generator}); windows ${r.windows.join(" / ")}; slow ramps ${r.ramps.attacks.join(" / ")}, caught by the ramp check ${r.ramps.caughtByRampCheck.join(" / ")}`);
     const rows = METHODS.map((m) => {
-      const s = r.methods[m] as { precision: number[]; alertPrecision: number[]; recall: number[]; missed: string[][]; rampsCaught: number[]; rampHoursToFirstAlert: number | null };
+      const s = r.methods[m];
       return [METHOD_LABELS[m], s.precision.map((v) => v.toFixed(2)).join(" / "), s.alertPrecision.map((v) => v.toFixed(2)).join(" / "), s.recall.map((v) => v.toFixed(2)).join(" / "), s.rampsCaught.join(" / "), s.rampHoursToFirstAlert === null ? "-" : `${s.rampHoursToFirstAlert} h`, [...new Set(s.missed.flat())].join(", ") || "-"];
     });
     const headers = ["METHOD", "PRECISION", "ALERT PRECISION", "RECALL", "RAMPS", "FIRST RAMP ALERT", "MISSED"];

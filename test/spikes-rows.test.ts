@@ -135,3 +135,18 @@ describe("bad exported rows: a clear error naming the row or column, exit 2, not
     expect(() => parseSpikeRows(JSON.stringify([{ Source: "", Target: "", Principal: "", IpAddress: "", Bucket: "2026-11-16T03:00:00Z", Failures: 1, FirstSeen: "2026-11-16T03:00:00Z", LastSeen: "2026-11-16T03:00:00Z" }]), "x.json")).toThrow(InputError);
   });
 });
+
+describe("a long backtest shows progress on a terminal only", () => {
+  it("writes the windows scored so far to a TTY's stderr, nothing to a pipe's", async () => {
+    const { spikesFromRowsFile } = await import("../src/spikes/backtest.js");
+    let out = "";
+    let tty = "";
+    await spikesFromRowsFile({ rows: REST, eachWindow: true, json: true }, { write: (s: string) => void (out += s) }, { isTTY: true, write: (s: string) => void (tty += s) });
+    const { windows } = JSON.parse(out) as BacktestJson;
+    expect(tty).toContain(`\rbacktest: 24 of ${windows} windows scored`);
+    expect(tty.endsWith(`\rbacktest: ${windows} of ${windows} windows scored\n`)).toBe(true);
+    let piped = "";
+    await spikesFromRowsFile({ rows: REST, eachWindow: true, json: true }, { write: () => undefined }, { isTTY: false, write: (s: string) => void (piped += s) });
+    expect(piped).toBe("");
+  });
+});

@@ -170,7 +170,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return;
       }
       if (options.rows !== undefined || options.eachWindow) {
-        exitCode = await spikesFromRowsFile(options, io.stdout);
+        exitCode = await spikesFromRowsFile(options, io.stdout, io.stderr);
         return;
       }
       if (options.workspaceId !== undefined && !GUID.test(options.workspaceId)) throw new UsageError("--workspace-id must be a Log Analytics workspace GUID");

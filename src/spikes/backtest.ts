@@ -26,7 +26,7 @@ export type BacktestSettings = Omit<CheckOptions, "windowStart" | "windowEnd" | 
  * window with the same hour on each of them); every bucket after that is a window, scored with only the rows the timer
  * would have had then (its lookback), so a backtest says what the timer would have alerted, hour by hour.
  */
-export function backtest(rows: readonly FailureBucket[], settings: BacktestSettings = DEFAULT_CHECKS, mode: { eachWindow: boolean; only?: "all" | "hourly" } = { eachWindow: true }): Backtest {
+export function backtest(rows: readonly FailureBucket[], settings: BacktestSettings = DEFAULT_CHECKS, mode: { eachWindow: boolean; only?: "all" | "hourly"; onDay?: (scored: number, total: number) => void } = { eachWindow: true }): Backtest {
   if (rows.length === 0) throw new InputError("no rows: nothing can be scored");
   const bucketMs = settings.bucketHours * 3_600_000;
   const sorted = [...rows].sort((a, b) => a.bucket.getTime() - b.bucket.getTime());
@@ -41,7 +41,9 @@ export function backtest(rows: readonly FailureBucket[], settings: BacktestSetti
   let windows = 0;
   let low = 0;
   let high = 0;
-  for (let start = mode.eachWindow ? firstWindow : to - bucketMs; start < to; start += bucketMs) {
+  const first = mode.eachWindow ? firstWindow : to - bucketMs;
+  const total = Math.round((to - first) / bucketMs);
+  for (let start = first; start < to; start += bucketMs) {
     const end = start + bucketMs;
     // The rows the timer's query would have returned for this window: its lookback up to the window's end.
     while (low < sorted.length && sorted[low]!.bucket.getTime() < end - settings.lookbackDays * DAY_MS) low++;
@@ -51,6 +53,7 @@ export function backtest(rows: readonly FailureBucket[], settings: BacktestSetti
     const found = detectAll(sorted.slice(low, high), { ...settings, windowStart: window.start, windowEnd: window.end, historyStart: new Date(from) }, mode.only);
     for (const spike of found) spikes.push({ window, ...spike });
     windows++;
+    if (windows % 24 === 0 || windows === total) mode.onDay?.(windows, total);
   }
   return { rows: rows.length, from: new Date(from), to: new Date(to), windows, spikes };
 }
@@ -61,13 +64,22 @@ export interface RowsCommandOptions {
   json?: boolean;
 }
 
-/** `amlguard spikes --rows FILE [--each-window] [--json]`: exit 1 when anything was flagged, 0 when nothing was. */
-export async function spikesFromRowsFile(options: RowsCommandOptions, stdout: { write(text: string): unknown }): Promise<number> {
+interface Output {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/**
+ * `amlguard spikes --rows FILE [--each-window] [--json]`: exit 1 when anything was flagged, 0 when nothing was. A month
+ * of rows takes a while: on a terminal, stderr shows the windows scored so far (a pipe gets only the result).
+ */
+export async function spikesFromRowsFile(options: RowsCommandOptions, stdout: Output, stderr?: Output): Promise<number> {
   if (!options.rows) throw new InputError("--each-window needs --rows FILE (rows exported from Log Analytics)");
   const rows = await readSpikeRowsFile(options.rows, DEFAULT_CHECKS.bucketHours);
   let result: Backtest;
   try {
-    result = backtest(rows, DEFAULT_CHECKS, { eachWindow: options.eachWindow === true });
+    const onDay = stderr?.isTTY ? (scored: number, total: number) => stderr.write(`\rbacktest: ${scored} of ${total} windows scored${scored === total ? "\n" : ""}`) : undefined;
+    result = backtest(rows, DEFAULT_CHECKS, { eachWindow: options.eachWindow === true, ...(onDay ? { onDay } : {}) });
   } catch (error) {
     if (error instanceof InputError) throw new InputError(`${options.rows}: ${error.message}`);
     throw error;
