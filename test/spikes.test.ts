@@ -41,7 +41,7 @@ describe("failed-authentication spikes through @azure/monitor-query-logs and the
     // The synthetic week's slow ramps, which the hourly check alone misses in its last hour, come from the longer horizon.
     const ramps = alerts.filter((a) => a.ruleId === "auth-spike-ramp");
     expect(ramps.length).toBeGreaterThan(0);
-    for (const ramp of ramps) expect(ramp.evidence).toMatch(/^\d+ failures in the last 24 hours vs \d+ on the day before the climb \(score [\d.]+\) by ramp-\d@contoso\.example \(from 192\.0\.2\.7\) against stmlprod/);
+    for (const ramp of ramps) expect(ramp.evidence).toMatch(/^\d+ failures in the last 24 hours vs \d+ in the 24 hours 4 days earlier, rising every day since \(score [\d.]+\) by ramp-\d@contoso\.example \(from 192\.0\.2\.7\) against stmlprod/);
     const encoded = /\/q\/([^/]+)\/timespan\/P7D$/.exec(spray.link!.url)![1]!;
     expect(gunzipSync(Buffer.from(decodeURIComponent(encoded), "base64")).toString("utf8")).toBe(run.query);
   });

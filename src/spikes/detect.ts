@@ -34,8 +34,11 @@ export interface Spike {
   principal: string;
   ipAddress: string;
   failures: number;
-  /** Median failures per bucket at the same hour of day over the baseline days (a spray: the busiest such hour). For a
-   * ramp, the 24 hours before the climb; a persistent newcomer, 0; a campaign, distinct principals (see horizon.ts). */
+  /**
+   * Median failures per bucket at the same hour of day over the baseline days (a spray: the busiest such hour). A ramp:
+   * failures in the 24 hours the climb is measured from (four days earlier); a persistent newcomer: 0; a campaign:
+   * distinct principals on the busiest comparable hour or day (horizon.ts).
+   */
   baseline: number;
   score: number;
   distinctPrincipals: number;

@@ -65,9 +65,9 @@ const WORDING: Record<Spike["kind"], { ruleId: string; title: string; rationale:
 function alertFor(spike: Spike, deps: SpikeDeps, link: string): Alert {
   const who = spike.kind === "spray" ? `${spike.distinctPrincipals} principals from ${spike.ipAddress}` : spike.kind === "campaign" ? `${spike.distinctPrincipals} distinct principals` : `${spike.principal}${spike.ipAddress ? ` (from ${spike.ipAddress})` : ""}`;
   const wording = WORDING[spike.kind];
-  const against = spike.kind === "campaign" ? `distinct principals vs ${spike.baseline} on the busiest comparable hour or day` : spike.kind === "principal" || spike.kind === "spray" ? `failures vs a baseline of ${spike.baseline}` : `failures in the last 24 hours vs ${spike.baseline} ${spike.kind === "ramp" ? "on the day before the climb" : "on every earlier day"}`;
+  const against = spike.kind === "campaign" ? `distinct principals vs ${spike.baseline} on the busiest comparable hour or day` : spike.kind === "principal" || spike.kind === "spray" ? `failures vs a baseline of ${spike.baseline}` : `failures in the last 24 hours vs ${spike.baseline} ${spike.kind === "ramp" ? `in the 24 hours ${DEFAULT_CHECKS.rampDays - 1} days earlier, rising every day since` : "on every earlier day"}`;
   return {
-    severity: spike.score >= 10 || spike.kind === "spray" || spike.kind === "campaign" ? "high" : "medium",
+    severity: spike.kind === "spray" || spike.kind === "campaign" || (spike.kind !== "persistent" && spike.score >= 10) ? "high" : "medium",
     outcome: "needs-action",
     resourceId: deps.workspaceResourceId ?? `/loganalytics/workspaces/${deps.workspaceId}`,
     ruleId: wording.ruleId,
