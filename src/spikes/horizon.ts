@@ -92,7 +92,7 @@ export function detectSlowRamps(rows: readonly FailureBucket[], options: Horizon
 /**
  * How far the last day rose above the first day of the span, in √ of that day; undefined when it is not a ramp. Days are
  * Poisson-like, so a steady principal's rises are random: four in a row, each above √ of the day before, and a total
- * rise of 4√ and half again, leave it a chance well under 1 in 1,000 a day. A step (a deploy, the end of a holiday or
+ * rise of 4√ and half again, leave it a chance under 1 in 1,000 a day. A step (a deploy, the end of a holiday or
  * weekend) rises on one day, or two where a block straddles it, not on four; a step next to a weekend can make four
  * rises, but uneven ones, so every rise must also be at least half (`rampEvenness`) of the average rise.
  */
