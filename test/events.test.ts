@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { EventError, parseEvent } from "../src/events/parse.js";
-import { HANDLED_OPERATIONS, isOwnWrite, triage } from "../src/events/triage.js";
+import { HANDLED_OPERATIONS, madeBySelfIdentity, triage } from "../src/events/triage.js";
 import { fixturePath } from "./helpers/fixtures.js";
 
 /** Azure's published sample events (test/fixtures/events/SOURCES.md); arrays hold one event each. */
@@ -120,8 +120,8 @@ describe("loop guard", () => {
     byAppId.data.claims.appid = self.clientId;
     const byEvidence = structuredClone(base);
     byEvidence.data.authorization.evidence.principalId = self.objectId.replace(/-/g, "");
-    for (const event of [byOid, byAppId, byEvidence]) expect(isOwnWrite(await parseEvent(event), self)).toBe(true);
-    expect(isOwnWrite(await parseEvent(base), self)).toBe(false);
-    expect(isOwnWrite(await parseEvent(byOid), {})).toBe(false);
+    for (const event of [byOid, byAppId, byEvidence]) expect(madeBySelfIdentity(await parseEvent(event), self)).toBe(true);
+    expect(madeBySelfIdentity(await parseEvent(base), self)).toBe(false);
+    expect(madeBySelfIdentity(await parseEvent(byOid), {})).toBe(false);
   });
 });

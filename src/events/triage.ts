@@ -62,7 +62,11 @@ export interface SelfIdentity {
 }
 
 /** Loop guard: was this write made by amlguard's own identity? Ids compare without dashes or case. */
-export function isOwnWrite(event: ResourceEvent, self: SelfIdentity): boolean {
+/**
+ * Whether the event's caller is amlguard's own identity. This alone never makes a write "own": whoever can run code
+ * as that identity would get a blind spot. The pipeline recognises own writes by the correlation id each one carries.
+ */
+export function madeBySelfIdentity(event: ResourceEvent, self: SelfIdentity): boolean {
   const norm = (id: string | undefined): string | undefined => id?.replace(/-/g, "").toLowerCase() || undefined;
   const mine = new Set([norm(self.objectId), norm(self.clientId)].filter((id): id is string => id !== undefined));
   if (mine.size === 0) return false;

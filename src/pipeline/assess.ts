@@ -7,7 +7,7 @@ import { evaluateRules, needsRelated, RULE_IDS, rulesFor, type ResourceEvaluatio
 import type { RuleInputs } from "../rules/rule.js";
 import { commit } from "./commit.js";
 import type { ActContext, Outcome, PipelineDeps } from "./context.js";
-import { decide } from "./decide.js";
+import { decide, type OwnWrite, type Step } from "./decide.js";
 import { readExemption } from "./exemptions.js";
 import { modeOf } from "./settings.js";
 
@@ -28,15 +28,48 @@ export async function assessAndAct(read: ArmRead, kind: MlResourceKind, ctx: Act
   const inputs = prepared?.inputs ?? (await gatherInputs(read, kind, ctx, deps));
   const evaluation = prepared?.evaluation ?? evaluateRules(read.resource, inputs) ?? { violations: [], unevaluated: [] };
   const evaluated = ctx.related === "skip" ? { ...evaluation, unevaluated: [] } : evaluation;
+  const recognised = ctx.selfIdentity ? await recogniseOwnWrite(read, ctx, deps) : undefined;
   const steps = decide({
     evaluation: evaluated,
     exemption: readExemption(read.resource, RULE_IDS, deps.now()),
     modeOf: (rule) => ctx.mode ?? modeOf(deps.settings, rule.id),
-    ownWrite: ctx.ownWrite === true,
+    ownWrite: recognised,
     planFor: (rule) => planFix(rule.fix, kind, read, inputs),
     ...(ctx.ruleIds ? { ruleIds: ctx.ruleIds } : {}),
   });
+  if (ctx.selfIdentity && !recognised) steps.unshift(unrecordedSelfWrite(read, ctx, deps));
   return commit(steps, read, ctx, deps);
+}
+
+/** How an event by amlguard's identity was recognised as one of its own recorded writes, if it was. */
+async function recogniseOwnWrite(read: ArmRead, ctx: ActContext, deps: PipelineDeps): Promise<OwnWrite | undefined> {
+  const eventTime = ctx.eventTime ? new Date(ctx.eventTime) : deps.now();
+  const how = await deps.locks.recognise(read.resource.id, ctx.eventCorrelationId, ctx.eventId ?? ctx.correlationId, eventTime);
+  return how ? { how } : undefined;
+}
+
+/**
+ * A write by amlguard's identity that amlguard did not record: someone else runs code as amlguard. It is judged like
+ * any other write (the findings below still act), and a person is told at once.
+ */
+function unrecordedSelfWrite(read: ArmRead, ctx: ActContext, deps: PipelineDeps): Step {
+  const message = "amlguard's identity made a write amlguard did not make (no recorded correlation id matches): judged like any other write";
+  return {
+    type: "record",
+    outcome: { decision: "unrecorded-self-write", message },
+    alert: {
+      severity: "high",
+      outcome: "needs-action",
+      resourceId: read.resource.id,
+      title: "amlguard's identity made a write amlguard did not make",
+      evidence: `${ctx.operationName ?? "a write"} by amlguard's identity; correlation id ${ctx.eventCorrelationId ?? "absent"} matches no write amlguard recorded`,
+      nextStep: "Find who can use amlguard's managed identity (federated credentials, code running in the Function App) and review the change.",
+      ...(ctx.actor ? { actor: ctx.actor } : {}),
+      ...(ctx.eventId ? { eventId: ctx.eventId } : {}),
+      correlationId: ctx.correlationId,
+      at: deps.now().toISOString(),
+    },
+  };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Alert } from "../alerts/alert.js";
 import { ArmError, type ArmRead } from "../azure/arm-client.js";
 import { describeError } from "../errors.js";
 import type { Violation } from "../rules/index.js";
-import { auditEntry, type ActContext, type Outcome, type PipelineDeps } from "./context.js";
+import { auditEntry, newCorrelationId, type ActContext, type Outcome, type PipelineDeps } from "./context.js";
 import type { Step } from "./decide.js";
 
 interface Result {
@@ -21,7 +21,7 @@ export async function commit(steps: readonly Step[], read: ArmRead, ctx: ActCont
   const dryRun = deps.settings.dryRun || ctx.dryRun === true;
   const results: Result[] = [];
   for (const step of steps) {
-    if (step.type === "record") results.push({ outcome: step.outcome });
+    if (step.type === "record") results.push({ outcome: step.outcome, ...(step.alert ? { alert: step.alert } : {}) });
     else if (step.type === "alert") {
       const { rule } = step.violation;
       results.push({ outcome: step.outcome, alert: alertFor(step.violation, read, ctx, deps, { outcome: "needs-action", nextStep: rule.remediation.prose }) });
@@ -49,12 +49,14 @@ async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: Pipe
   if (deps.writeGate && !deps.writeGate(plan.targetId)) {
     return each({ decision: "deferred", actionId, before: plan.before, message: "write budget for this subscription is spent; the next sweep acts" });
   }
-  const acquired = await deps.locks.acquire(plan.targetId, actionId, plan.observedState, { correlationId: ctx.correlationId, at: deps.now().toISOString() });
+  // A fresh correlation id for this write, recorded (in the lock row) before the write: when its event comes back,
+  // that id is how amlguard knows the write was its own; in the Activity Log it joins this audit row.
+  const writeCorrelationId = newCorrelationId();
+  const acquired = await deps.locks.acquire(plan.targetId, actionId, plan.observedState, { correlationId: ctx.correlationId, writeCorrelationId, at: deps.now().toISOString() });
   if (!acquired) {
     return each({ decision: "superseded", actionId, message: "another event's delivery already acted on this resource in this state" });
   }
-  // Every call of this write carries amlguard's correlation id, so the Activity Log entry joins this audit row.
-  const arm = deps.arm.withCorrelationId(ctx.correlationId);
+  const arm = deps.arm.withCorrelationId(writeCorrelationId);
   try {
     await plan.execute(arm);
   } catch (error) {
@@ -87,7 +89,7 @@ async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: Pipe
     );
   }
   return each(
-    { decision: "remediated", actionId, before: plan.before, after: confirmed.observed, undo: plan.undo, message: `${plan.action.description}; confirmed on read-back` },
+    { decision: "remediated", actionId, before: plan.before, after: confirmed.observed, undo: plan.undo, writeCorrelationId, message: `${plan.action.description}; confirmed on read-back` },
     (v) => alert({ outcome: "remediated", actionTaken: plan.action.description, undo: plan.undo, nextStep: whatIsLeft(v, plan.action.containsOnly, ctx) })(v),
   );
 }

@@ -28,8 +28,10 @@ export interface ActContext {
   eventType?: string;
   eventTime?: string;
   operationName?: string;
-  /** The write being reacted to was amlguard's own: verify, never act again. */
-  ownWrite?: boolean;
+  /** The write being reacted to was made by amlguard's identity: recognised as its own only by a recorded write. */
+  selfIdentity?: boolean;
+  /** The correlation id ARM recorded for the write being reacted to (Event Grid's data.correlationId). */
+  eventCorrelationId?: string;
   /** Dry-run for this request, on top of the global switch. */
   dryRun?: boolean;
   /** Only these rules (manual remediation of selected findings). */
@@ -53,6 +55,8 @@ export interface Outcome {
   after?: Record<string, JsonValue>;
   /** How a person reverses what amlguard did (remediated outcomes). */
   undo?: string;
+  /** The correlation id amlguard's write carried. */
+  writeCorrelationId?: string;
   message: string;
 }
 
@@ -77,6 +81,7 @@ export function auditEntry(ctx: ActContext, resourceId: string | undefined, outc
     ...(outcome.before ? { before: outcome.before } : {}),
     ...(outcome.after ? { after: outcome.after } : {}),
     ...(outcome.undo ? { undo: outcome.undo } : {}),
+    ...(outcome.writeCorrelationId ? { writeCorrelationId: outcome.writeCorrelationId } : {}),
   };
 }
 

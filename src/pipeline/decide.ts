@@ -1,3 +1,4 @@
+import type { Alert } from "../alerts/alert.js";
 import type { FixPlan } from "../remediation/index.js";
 import type { ChangePlan } from "../remediation/plan.js";
 import type { ResourceEvaluation, Violation } from "../rules/index.js";
@@ -12,15 +13,20 @@ export interface DecideInput {
   modeOf: (rule: Rule) => RuleMode;
   /** Only these rules (manual remediation of selected findings). */
   ruleIds?: readonly string[];
-  /** The write being reacted to was amlguard's own: record, never act again. */
-  ownWrite: boolean;
+  /** The write being reacted to was amlguard's own, recognised as such: record, never act again. */
+  ownWrite: OwnWrite | undefined;
   /** The plan for a rule's fix on this resource as read (pure: it only prepares the write). */
   planFor: (rule: Rule) => FixPlan;
 }
 
+/** How an event was recognised as amlguard's own write. */
+export interface OwnWrite {
+  how: "correlation-id" | "time-window";
+}
+
 /** What to do for one resource: record a decision, alert a person, or make one write covering one or more findings. */
 export type Step =
-  | { type: "record"; outcome: Outcome }
+  | { type: "record"; outcome: Outcome; alert?: Alert }
   | { type: "alert"; violation: Violation; outcome: Outcome }
   | { type: "write"; plan: ChangePlan; violations: Violation[] };
 
@@ -40,7 +46,8 @@ export function decide(input: DecideInput): Step[] {
   }
   if (input.ownWrite) {
     const open = violations.map((v) => v.rule.id).join(", ");
-    return [...steps, { type: "record", outcome: { decision: "own-write", message: `amlguard's own write, recognised; still open: ${open}` } }];
+    const how = input.ownWrite.how === "correlation-id" ? "by the correlation id it recorded" : "by its own lock on this resource moments before (ARM did not echo the correlation id)";
+    return [...steps, { type: "record", outcome: { decision: "own-write", message: `amlguard's own write, recognised ${how}; still open: ${open}` } }];
   }
   if (input.exemption.kind === "invalid") {
     steps.push({ type: "record", outcome: { decision: "exemption-invalid", message: `amlguard-exempt tag ignored: ${input.exemption.problem} (value: ${input.exemption.raw})` } });

@@ -1,6 +1,6 @@
 import { ArmError } from "../azure/arm-client.js";
 import { EventError, parseEvent } from "../events/parse.js";
-import { actorOf, isOwnWrite, triage } from "../events/triage.js";
+import { actorOf, madeBySelfIdentity, triage } from "../events/triage.js";
 import { describeError } from "../errors.js";
 import type { EventLedger } from "../state/ledger.js";
 import { assessAndAct, auditEntry, newCorrelationId, type ActContext, type Outcome, type PipelineDeps } from "./assess.js";
@@ -52,7 +52,13 @@ export async function processEvent(raw: unknown, deps: EventDeps, trigger = "eve
     return finish({ ...ctx, actor: actorOf(event) }, event.data.resourceUri.slice(0, 1024), { decision: "ignored", message: verdict.reason });
   }
   const target = verdict.target;
-  const acting: ActContext = { ...ctx, actor: verdict.actor, ownWrite: isOwnWrite(event, deps.settings.self), related: "skip" };
+  const acting: ActContext = {
+    ...ctx,
+    actor: verdict.actor,
+    selfIdentity: madeBySelfIdentity(event, deps.settings.self),
+    ...(event.data.correlationId ? { eventCorrelationId: event.data.correlationId } : {}),
+    related: "skip",
+  };
 
   const claim = await deps.ledger.claim(event.id);
   if (claim.kind !== "owned") {

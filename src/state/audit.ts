@@ -11,7 +11,8 @@ export const DECISIONS = [
   "superseded", // another event about the same resource, read in the same state, already took this action
   "gone", // the resource no longer exists
   "compliant", // read and evaluated: no finding
-  "own-write", // the write was amlguard's own: verified, never remediated again
+  "own-write", // the write was amlguard's own (its recorded correlation id came back): verified, never remediated again
+  "unrecorded-self-write", // amlguard's identity made a write amlguard did not record: alerted, and judged like any write
   "off", // the rule's mode is off
   "exempt", // an amlguard-exempt tag covers the rule
   "exemption-invalid", // an amlguard-exempt tag was expired or malformed, and was ignored
@@ -51,6 +52,8 @@ export interface AuditEntry {
   after?: Record<string, JsonValue>;
   /** The command that reverses what amlguard did. */
   undo?: string;
+  /** The x-ms-correlation-request-id amlguard's write carried: joins the Activity Log entry to this row. */
+  writeCorrelationId?: string;
   message: string;
   /**
    * Makes the row idempotent: a redelivered event that reaches the same decision point writes nothing new, so each
@@ -114,6 +117,7 @@ export class AuditLog {
       ...optional("correlationId", entry.correlationId),
       ...optional("reason", entry.reason?.slice(0, 1000)),
       ...optional("undo", entry.undo?.slice(0, 2000)),
+      ...optional("writeCorrelationId", entry.writeCorrelationId),
       ...(entry.dryRun !== undefined ? { dryRun: entry.dryRun } : {}),
       ...optional("before", entry.before && boundedJson(entry.before)),
       ...optional("after", entry.after && boundedJson(entry.after)),
@@ -171,7 +175,7 @@ function fromRow(row: Record<string, unknown>): AuditRecord {
     trigger: text("trigger") ?? "",
     message: text("message") ?? "",
   };
-  for (const name of ["resourceId", "ruleId", "actionId", "eventId", "eventType", "operationName", "correlationId", "reason", "undo"] as const) {
+  for (const name of ["resourceId", "ruleId", "actionId", "eventId", "eventType", "operationName", "correlationId", "reason", "undo", "writeCorrelationId"] as const) {
     const value = text(name);
     if (value !== undefined) record[name] = value;
   }

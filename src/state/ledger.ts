@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import type { TableClient } from "@azure/data-tables";
+import { odata, type TableClient } from "@azure/data-tables";
 import { claimRow } from "./claim.js";
+import { statusOf } from "./tables.js";
 
 export type ClaimOutcome =
   /** This delivery owns the event: process it. `attempt` counts deliveries that got this far. */
@@ -77,6 +78,40 @@ export class ActionLocks {
 
   async complete(resourceId: string, actionId: string, observedState: string): Promise<void> {
     await this.table.updateEntity({ ...lockKey(resourceId, actionId, observedState), status: "done" }, "Merge");
+  }
+
+  /**
+   * Recognises amlguard's own write when its event comes back: the event's correlation id is one amlguard recorded
+   * (in the lock row, before writing) for this resource. Each recorded id is honoured for one event only, so a copied
+   * id cannot be replayed. Where ARM did not echo the id, a lock taken on this resource within `windowMs` before the
+   * event is the fallback, and the caller says which way the write was recognised.
+   */
+  async recognise(resourceId: string, correlationId: string | undefined, eventId: string, eventTime: Date, windowMs = 10 * 60_000): Promise<"correlation-id" | "time-window" | undefined> {
+    const partitionKey = hash(resourceId.toLowerCase());
+    const rows: Array<Record<string, unknown> & { rowKey: string; etag: string }> = [];
+    for await (const row of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` } })) {
+      rows.push(row as Record<string, unknown> & { rowKey: string; etag: string });
+    }
+    // A recorded write is honoured for one event: the first to claim it (by ETag) wins; its redeliveries match again.
+    const consume = async (row: (typeof rows)[number]): Promise<boolean> => {
+      if (row.eventSeen) return row.eventSeen === eventId;
+      try {
+        await this.table.updateEntity({ partitionKey, rowKey: row.rowKey, eventSeen: eventId }, "Merge", { etag: row.etag });
+        return true;
+      } catch (error) {
+        if (statusOf(error) === 412) return false;
+        throw error;
+      }
+    };
+    const byCorrelation = correlationId ? rows.find((row) => typeof row.writeCorrelationId === "string" && row.writeCorrelationId.toLowerCase() === correlationId.toLowerCase()) : undefined;
+    if (byCorrelation) return (await consume(byCorrelation)) ? "correlation-id" : undefined;
+    // ARM echoing a client's x-ms-correlation-request-id into the event is documented practice, not a contract: if it
+    // did not, fall back to amlguard's own recent, unclaimed lock on this resource, and say so in the audit trail.
+    const recent = rows.find((row) => {
+      const at = typeof row.at === "string" ? Date.parse(row.at) : Number.NaN;
+      return (!row.eventSeen || row.eventSeen === eventId) && at <= eventTime.getTime() && eventTime.getTime() - at <= windowMs;
+    });
+    return recent && (await consume(recent)) ? "time-window" : undefined;
   }
 
   /** The write failed: let the retry (which reads the same state) try again. */
