@@ -167,12 +167,15 @@ describe("event pipeline: remediation end to end (sandbox events → real handle
     expect(alert.undo).toMatch(/az ml compute start/);
   });
 
-  it("cluster with public IP and SSH: drained once (minNodeCount 0, maxNodeCount kept), both rules audited, never deleted", async () => {
+  it("cluster with public IP and SSH: capped once (maxNodeCount 0 so no job can start a node), undo restores both counts, never deleted", async () => {
     h = await startHarness(azurite.connectionString, estate());
     await h.userArm.patch(CLUSTER_ID, { properties: { properties: { scaleSettings: { maxNodeCount: 4, minNodeCount: 2 } } } });
     await h.deliver((await waitForEvents(h, 1))[0]);
     const cluster = h.sandbox.resource(CLUSTER_ID) as any;
-    expect(cluster.properties.properties.scaleSettings).toMatchObject({ minNodeCount: 0, maxNodeCount: 4 });
+    expect(cluster.properties.properties.scaleSettings).toMatchObject({ minNodeCount: 0, maxNodeCount: 0 });
+    const alert = h.alerts.find((a) => a.ruleId === "compute-node-public-ip")!;
+    expect(alert.undo).toMatch(/--max-instances 4 --min-instances 2$/);
+    expect(alert.actionTaken).toMatch(/No node can start/);
     expect(h.sandbox.requests.filter((r) => r.principalId === BOT.objectId && r.method === "PATCH")).toHaveLength(1);
     expect(h.sandbox.requests.some((r) => r.method === "DELETE")).toBe(false);
     const remediated = (await h.audit()).filter((r) => r.decision === "remediated").map((r) => r.ruleId).sort();

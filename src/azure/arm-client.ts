@@ -1,7 +1,7 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { ServiceClient } from "@azure/core-client";
 import { createHttpPoller, type LroResourceLocationConfig, type LroResponse, type OperationState } from "@azure/core-lro";
-import { createPipelineRequest, type HttpMethods } from "@azure/core-rest-pipeline";
+import { createPipelineRequest, type HttpClient, type HttpMethods } from "@azure/core-rest-pipeline";
 import { isArmResource, isJsonObject, type ArmResource, type JsonObject } from "../arm/resource.js";
 
 /**
@@ -20,6 +20,8 @@ export interface ArmClientOptions {
   maxRetries?: number;
   /** Upper bound on the LRO poll interval the server asks for, so a long Retry-After cannot stall a handler. */
   maxPollIntervalMs?: number;
+  /** The HTTP client under the SDK pipeline (tests answer with crafted responses). */
+  httpClient?: HttpClient;
 }
 
 /** An ARM error response, `{error:{code,message}}`, without the request's headers or tokens. */
@@ -31,6 +33,17 @@ export class ArmError extends Error {
     readonly armMessage: string,
   ) {
     super(`ARM ${statusCode} ${code}: ${armMessage}`);
+  }
+}
+
+/** ARM answered a read of one id with a body naming another: nothing is written, a person is told. */
+export class ResponseIdMismatch extends ArmError {
+  override name = "ResponseIdMismatch";
+  constructor(
+    readonly requested: string,
+    readonly answered: string,
+  ) {
+    super(200, "ResponseIdMismatch", `asked for one resource, the response names another (${answered.slice(0, 300)})`);
   }
 }
 
@@ -66,6 +79,7 @@ export class ArmClient {
       retryOptions: { maxRetries: options.maxRetries ?? 4, retryDelayInMs: 200, maxRetryDelayInMs: 10_000 },
       userAgentOptions: { userAgentPrefix: "amlguard" },
       ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
+      ...(options.httpClient ? { httpClient: options.httpClient } : {}),
     });
   }
 
@@ -84,7 +98,9 @@ export class ArmClient {
     const result = await this.send("GET", this.url(path, apiVersion));
     expectSuccess(result);
     if (!isArmResource(result.body)) throw new ArmError(result.status, "InvalidResponse", "response is not an ARM resource");
-    const etag = result.headers["etag"];
+    // Writes go to the id that was asked for and checked, so a body naming another resource is refused here.
+    if (result.body.id.toLowerCase() !== path.toLowerCase()) throw new ResponseIdMismatch(path, result.body.id);
+    const etag = result.headers["etag"] ?? (typeof result.body.etag === "string" ? result.body.etag : undefined);
     return { resource: result.body, ...(etag ? { etag } : {}) };
   }
 
@@ -104,8 +120,9 @@ export class ArmClient {
   }
 
   /** PATCH through the LRO protocol; resolves with the final resource. */
-  async patch(path: string, body: JsonObject, apiVersion = ML_API_VERSION): Promise<ArmResource> {
-    const final = await this.longRunning("PATCH", path, apiVersion, body, {}, "location");
+  async patch(path: string, body: JsonObject, options: { ifMatch?: string } = {}, apiVersion = ML_API_VERSION): Promise<ArmResource> {
+    const headers: Record<string, string> = options.ifMatch ? { "If-Match": options.ifMatch } : {};
+    const final = await this.longRunning("PATCH", path, apiVersion, body, headers, "location");
     return this.resourceOrReadBack(final, path, apiVersion);
   }
 

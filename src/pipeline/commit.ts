@@ -1,5 +1,6 @@
 import type { Alert } from "../alerts/alert.js";
 import { ArmError, type ArmRead } from "../azure/arm-client.js";
+import { WriteConflict } from "../remediation/plan.js";
 import { describeError } from "../errors.js";
 import type { Violation } from "../rules/index.js";
 import { auditEntry, newCorrelationId, type ActContext, type Outcome, type PipelineDeps } from "./context.js";
@@ -61,12 +62,23 @@ async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: Pipe
     await plan.execute(arm);
   } catch (error) {
     await deps.locks.release(plan.targetId, actionId, plan.observedState);
+    if (error instanceof WriteConflict || (error instanceof ArmError && error.statusCode === 412)) {
+      // Someone changed the resource since amlguard read it: its own event (or the next sweep) judges the new state.
+      return each({ decision: "superseded", actionId, before: plan.before, message: `not written: the resource changed since it was read (${describeError(error)})` });
+    }
     if (error instanceof ArmError && error.statusCode === 403) {
       // A missing permission is a person's to fix: say exactly which, never crash or retry forever.
       const need = plan.action.permissions.join(", ");
       return each(
         { decision: "failed", actionId, before: plan.before, message: `Azure refused the write (403 ${error.code}): amlguard's identity needs ${need}` },
         (v) => alert({ outcome: "failed", actionTaken: `tried to ${plan.action.description}; Azure refused (403)`, nextStep: `Grant amlguard's identity ${need} on this resource, or ${v.rule.remediation.prose}` })(v),
+      );
+    }
+    if (error instanceof ArmError && error.statusCode >= 400 && error.statusCode < 500 && error.statusCode !== 408 && error.statusCode !== 429) {
+      // Azure refused the request itself: retrying the same write cannot succeed.
+      return each(
+        { decision: "failed", actionId, before: plan.before, message: `Azure refused the write (${error.statusCode} ${error.code})` },
+        (v) => alert({ outcome: "failed", actionTaken: `tried to ${plan.action.description}; Azure refused (${error.statusCode} ${error.code})`, nextStep: v.rule.remediation.prose })(v),
       );
     }
     throw error;
@@ -88,9 +100,13 @@ async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: Pipe
       (v) => alert({ outcome: "failed", actionTaken: `${plan.action.description}, but the read-back does not confirm it`, nextStep: v.rule.remediation.prose })(v),
     );
   }
+  const caveat = plan.caveat?.();
+  const repeat = plan.action.containsOnly ? await deps.locks.countDone(plan.targetId, actionId) : 0;
+  const again = repeat > 1 ? ` (again: amlguard has now done this ${repeat} times on this resource)` : "";
+  const contains = plan.action.contains ? ` ${plan.action.contains}` : "";
   return each(
-    { decision: "remediated", actionId, before: plan.before, after: confirmed.observed, undo: plan.undo, writeCorrelationId, message: `${plan.action.description}; confirmed on read-back` },
-    (v) => alert({ outcome: "remediated", actionTaken: plan.action.description, undo: plan.undo, nextStep: whatIsLeft(v, plan.action.containsOnly, ctx) })(v),
+    { decision: "remediated", actionId, before: plan.before, after: confirmed.observed, undo: plan.undo, writeCorrelationId, message: `${plan.action.description}; confirmed on read-back${again}${caveat ? `; ${caveat}` : ""}` },
+    (v) => alert({ outcome: "remediated", actionTaken: `${plan.action.description}${again}.${contains}${caveat ? ` ${caveat}` : ""}`, undo: plan.undo, nextStep: whatIsLeft(v, plan.action.containsOnly, ctx) })(v),
   );
 }
 

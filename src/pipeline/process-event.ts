@@ -1,4 +1,4 @@
-import { ArmError } from "../azure/arm-client.js";
+import { ArmError, ResponseIdMismatch } from "../azure/arm-client.js";
 import { EventError, parseEvent } from "../events/parse.js";
 import { actorOf, madeBySelfIdentity, triage } from "../events/triage.js";
 import { describeError } from "../errors.js";
@@ -81,6 +81,23 @@ export async function processEvent(raw: unknown, deps: EventDeps, trigger = "eve
     return { eventId: event.id, outcomes };
   } catch (error) {
     const reason = describeError(error);
+    if (error instanceof ResponseIdMismatch) {
+      // Not transient: ARM (or something posing as it) answered about another resource. Write nothing; tell a person.
+      await deps.alerts.send({
+        severity: "high",
+        outcome: "failed",
+        resourceId: target.id,
+        title: "ARM answered with another resource's id: amlguard wrote nothing",
+        evidence: reason,
+        nextStep: "Check the resource and the network path to Azure Resource Manager; amlguard acts only on the id it checked.",
+        ...(acting.actor ? { actor: acting.actor } : {}),
+        eventId: event.id,
+        correlationId: acting.correlationId,
+        at: deps.now().toISOString(),
+      });
+      await deps.ledger.complete(event.id);
+      return finish(acting, target.id, { decision: "failed", message: `not acted on: ${reason}` });
+    }
     if (claim.attempt >= deps.settings.maxDeliveryAttempts) {
       await deps.alerts.send({
         severity: "high",

@@ -1,7 +1,7 @@
 import type { ArmRead } from "../azure/arm-client.js";
 import { ML_RESOURCE_TYPES, type MlResourceKind } from "../arm/resource.js";
 import type { FixIntent, RuleInputs } from "../rules/rule.js";
-import { drainCluster, stopComputeInstance } from "./compute.js";
+import { capCluster, stopComputeInstance } from "./compute.js";
 import { addTrafficLogSetting } from "./diagnostic-setting.js";
 import type { ActionDefinition, PlanResult } from "./plan.js";
 import { endpointDisablePublicNetworkAccess, registryDisablePublicNetworkAccess } from "./put-if-match.js";
@@ -16,7 +16,7 @@ export const ACTIONS: readonly ActionDefinition[] = [
   endpointDisablePublicNetworkAccess,
   registryDisablePublicNetworkAccess,
   stopComputeInstance,
-  drainCluster,
+  capCluster,
   addTrafficLogSetting,
 ];
 
@@ -29,19 +29,18 @@ export const READ_PERMISSIONS: Readonly<Record<MlResourceKind, string>> = {
   registry: `${ML_RESOURCE_TYPES.registry}/read`,
 };
 
-export type FixPlan = PlanResult | { kind: "no-automatic-action" };
+export type FixPlan = Exclude<PlanResult, { kind: "not-applicable" }> | { kind: "no-automatic-action" };
 
 /**
  * The plan for a fix intent on this resource: the first registered action of its kind and intent that plans (a
- * compute instance is stopped, a cluster drained). No intent, or no action for the kind, means a person acts.
+ * compute instance is stopped, a cluster capped). No intent, or no action for the kind, means a person acts.
  */
 export function planFix(intent: FixIntent | undefined, kind: MlResourceKind, read: ArmRead, inputs: RuleInputs): FixPlan {
   if (!intent) return { kind: "no-automatic-action" };
-  let last: FixPlan = { kind: "no-automatic-action" };
   for (const action of ACTIONS) {
     if (action.kind !== kind || action.intent !== intent) continue;
-    last = action.plan(read, inputs);
-    if (last.kind !== "refused") return last;
+    const planned = action.plan(read, inputs);
+    if (planned.kind !== "not-applicable") return planned;
   }
-  return last.kind === "refused" && last.detail.startsWith("not a ") ? { kind: "no-automatic-action" } : last;
+  return { kind: "no-automatic-action" };
 }

@@ -14,8 +14,10 @@ export interface ActionDefinition {
   intent: FixIntent;
   /** The ARM actions this write needs: the single source of truth for the custom role (infra/). */
   permissions: readonly string[];
-  /** Stops the harm (stop, drain) without fixing the cause: the alert says what a person must still do. */
+  /** Stops the harm (stop, cap) without fixing the cause: the alert says what a person must still do. */
   containsOnly: boolean;
+  /** For containment: exactly what it stops and what it does not, in the alert's words. */
+  contains?: string;
   description: string;
   /** Chooses what to change from the resource as read (and the related resources the rule was given). */
   plan(read: ArmRead, inputs: RuleInputs): PlanResult;
@@ -36,13 +38,35 @@ export interface ChangePlan {
   execute(arm: ArmClient): Promise<void>;
   /** Reads back and checks the post-condition; `observed` goes to the audit trail. */
   confirm(arm: ArmClient): Promise<{ holds: boolean; observed: Record<string, JsonValue> }>;
+  /** After the write: what fell short of the plan (a fallback taken), for the alert and the audit row. */
+  caveat?(): string | undefined;
 }
 
-export type PlanResult = { kind: "plan"; plan: ChangePlan } | { kind: "already-done"; detail: string } | { kind: "refused"; detail: string };
+export type PlanResult =
+  | { kind: "plan"; plan: ChangePlan }
+  | { kind: "already-done"; detail: string }
+  /** The action fits the resource, but amlguard will not write (it would overwrite what it does not own). */
+  | { kind: "refused"; detail: string }
+  /** The action is not for this resource (a compute instance for the cluster action). */
+  | { kind: "not-applicable" };
 
 /** Raised by an action that finds, just before writing, that the resource is no longer in the state it planned from. */
 export class WriteConflict extends Error {
   override name = "WriteConflict";
+}
+
+/**
+ * The condition every write carries. With an ETag (header or body) the write is sent with If-Match, so ARM refuses it
+ * if anyone changed the resource since the read. Without one, the resource is read again just before the write and
+ * the write is abandoned if anything changed.
+ */
+export async function writeCondition(arm: ArmClient, read: ArmRead): Promise<{ ifMatch?: string; base: ArmResource }> {
+  if (read.etag) return { ifMatch: read.etag, base: read.resource };
+  const fresh = await arm.get(read.resource.id);
+  if (JSON.stringify(fresh.resource) !== JSON.stringify(read.resource)) {
+    throw new WriteConflict("the resource changed since it was read, and ARM gave no ETag to guard the write");
+  }
+  return { ...(fresh.etag ? { ifMatch: fresh.etag } : {}), base: fresh.resource };
 }
 
 /** The state a plan was made from: the ETag when ARM gave one, else a digest of the body as read. */

@@ -1,14 +1,14 @@
-import { enumEquals, ML_RESOURCE_TYPES, readPath, type ArmResource, type JsonObject, type MlResourceKind } from "../arm/resource.js";
+import { enumEquals, ML_RESOURCE_TYPES, readPath, type JsonObject, type MlResourceKind } from "../arm/resource.js";
 import type { ArmClient, ArmRead } from "../azure/arm-client.js";
-import { cliNames, confirmByReading, observedStateOf, pick, WriteConflict, type ActionDefinition } from "./plan.js";
+import { cliNames, confirmByReading, observedStateOf, pick, writeCondition, type ActionDefinition } from "./plan.js";
 
 const PNA = "properties.publicNetworkAccess";
 
 /**
  * Online endpoints and registries: their PATCH cannot change publicNetworkAccess, so amlguard PUTs the raw body
  * exactly as read with one property changed; every property it does not own goes back byte for byte. If-Match makes a
- * concurrent writer's change fail the PUT instead of being lost. Where ARM gave no ETag (Azure documents none for
- * registries), the resource is read again just before the PUT and the write is abandoned if it changed.
+ * concurrent writer's change fail the PUT instead of being lost; without an ETag (Azure documents none for registries)
+ * see writeCondition.
  */
 function disablePublicNetworkAccessByPut(kind: Extract<MlResourceKind, "onlineEndpoint" | "registry">, id: string, cli: string): ActionDefinition {
   const action: ActionDefinition = {
@@ -40,19 +40,10 @@ function disablePublicNetworkAccessByPut(kind: Extract<MlResourceKind, "onlineEn
 }
 
 async function putWithPublicAccessDisabled(arm: ArmClient, read: ArmRead): Promise<void> {
-  let base: ArmResource = read.resource;
-  let etag = read.etag;
-  if (!etag) {
-    const fresh = await arm.get(read.resource.id);
-    if (JSON.stringify(fresh.resource) !== JSON.stringify(read.resource)) {
-      throw new WriteConflict("the resource changed since it was read and ARM gave no ETag to guard the write");
-    }
-    base = fresh.resource;
-    etag = fresh.etag;
-  }
+  const { ifMatch, base } = await writeCondition(arm, read);
   const body = structuredClone(base) as JsonObject;
   (body.properties as JsonObject).publicNetworkAccess = "Disabled";
-  await arm.put(read.resource.id, body, etag ? { ifMatch: etag } : {});
+  await arm.put(read.resource.id, body, ifMatch ? { ifMatch } : {});
 }
 
 export const endpointDisablePublicNetworkAccess = disablePublicNetworkAccessByPut("onlineEndpoint", "endpoint-disable-public-network-access", "online-endpoint");

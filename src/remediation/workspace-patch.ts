@@ -1,5 +1,5 @@
 import { enumEquals, ML_RESOURCE_TYPES, readPath } from "../arm/resource.js";
-import { cliNames, confirmByReading, observedStateOf, pick, type ActionDefinition } from "./plan.js";
+import { cliNames, confirmByReading, observedStateOf, pick, writeCondition, type ActionDefinition } from "./plan.js";
 
 const PNA = "properties.publicNetworkAccess";
 
@@ -23,8 +23,11 @@ export const workspaceDisablePublicNetworkAccess: ActionDefinition = {
         intended: { [PNA]: "Disabled" },
         observedState: observedStateOf(read),
         undo: `az ml workspace update ${cliNames(resource.id)} --public-network-access Enabled`,
-        // Nothing else is sent, so nothing else can change: a concurrent writer's other properties survive.
-        execute: async (arm) => void (await arm.patch(resource.id, { properties: { publicNetworkAccess: "Disabled" } })),
+        // Nothing else is sent, so nothing else can change; and the write is conditional on the state that was read.
+        execute: async (arm) => {
+          const { ifMatch } = await writeCondition(arm, read);
+          await arm.patch(resource.id, { properties: { publicNetworkAccess: "Disabled" } }, ifMatch ? { ifMatch } : {});
+        },
         confirm: confirmByReading(resource.id, PNA, (after) => enumEquals(readPath(after, PNA), "Disabled")),
       },
     };

@@ -114,6 +114,14 @@ export class ActionLocks {
     return recent && (await consume(recent)) ? "time-window" : undefined;
   }
 
+  /** How many times amlguard completed this action on this resource (within the locks' retention). */
+  async countDone(resourceId: string, actionId: string): Promise<number> {
+    let count = 0;
+    const filter = odata`PartitionKey eq ${hash(resourceId.toLowerCase())} and actionId eq ${actionId} and status eq ${"done"}`;
+    for await (const row of this.table.listEntities({ queryOptions: { filter, select: ["status"] } })) if (row) count += 1;
+    return count;
+  }
+
   /** The write failed: let the retry (which reads the same state) try again. */
   async release(resourceId: string, actionId: string, observedState: string): Promise<void> {
     const key = lockKey(resourceId, actionId, observedState);
