@@ -14,6 +14,7 @@ import type { Logger } from "./log.js";
 import type { EventDeps } from "./pipeline/process-event.js";
 import type { PipelineSettings } from "./pipeline/settings.js";
 import { AuditLog } from "./state/audit.js";
+import { ExemptionStore } from "./exemptions/store.js";
 import { ActionLocks, EventLedger } from "./state/ledger.js";
 import { openTable, tableNames, type TableStorageTarget } from "./state/tables.js";
 import { retentionTargets, type RetentionTarget } from "./state/retention.js";
@@ -57,10 +58,10 @@ export function settingsOf(config: AmlguardConfig): PipelineSettings {
   };
 }
 
-export async function openState(target: TableStorageTarget, prefix?: string): Promise<Pick<Runtime, "ledger" | "locks" | "audit">> {
+export async function openState(target: TableStorageTarget, prefix?: string): Promise<Pick<Runtime, "ledger" | "locks" | "audit" | "exemptions">> {
   const names = tableNames(prefix);
-  const [ledger, locks, audit] = await Promise.all([openTable(target, names.ledger), openTable(target, names.locks), openTable(target, names.audit)]);
-  return { ledger: new EventLedger(ledger), locks: new ActionLocks(locks), audit: new AuditLog(audit) };
+  const [ledger, locks, audit, exemptions] = await Promise.all([names.ledger, names.locks, names.audit, names.exemptions].map((name) => openTable(target, name)));
+  return { ledger: new EventLedger(ledger!), locks: new ActionLocks(locks!), audit: new AuditLog(audit!), exemptions: new ExemptionStore(exemptions!) };
 }
 
 /** State for manual requests: in-flight leases and the per-principal rate limit. */

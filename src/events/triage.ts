@@ -17,6 +17,17 @@ export const HANDLED_OPERATIONS: ReadonlyMap<string, MlResourceKind> = new Map([
   [`${ML_RESOURCE_TYPES.registry}/write`, "registry"],
 ]);
 
+/**
+ * Tags written through the Tags API (PUT/PATCH {scope}/providers/Microsoft.Resources/tags/default) change a resource
+ * without a write of the resource itself: the amlguard-exempt request can arrive this way. The event's resourceUri is
+ * the tags path; the resource is its scope.
+ */
+export const TAGS_WRITE = "Microsoft.Resources/tags/write";
+const TAGS_SUFFIX = /\/providers\/Microsoft\.Resources\/tags\/default$/i;
+
+/** Every operation the Event Grid subscription must deliver. */
+export const FILTERED_OPERATIONS: readonly string[] = [...HANDLED_OPERATIONS.keys(), TAGS_WRITE];
+
 const byLowerName = new Map([...HANDLED_OPERATIONS].map(([name, kind]) => [name.toLowerCase(), kind]));
 
 export type Triage = { verdict: "ignore"; reason: string } | { verdict: "evaluate"; target: MlResourceId; actor: Actor };
@@ -25,17 +36,19 @@ export type Triage = { verdict: "ignore"; reason: string } | { verdict: "evaluat
 export function triage(event: ResourceEvent): Triage {
   if (!event.handled) return { verdict: "ignore", reason: `event type ${event.eventType} is not handled` };
   if (event.data.status.toLowerCase() !== "succeeded") return { verdict: "ignore", reason: `operation status is ${event.data.status}` };
+  const tagsWrite = event.data.operationName.toLowerCase() === TAGS_WRITE.toLowerCase();
   const kind = byLowerName.get(event.data.operationName.toLowerCase());
-  if (!kind) return { verdict: "ignore", reason: `operation ${event.data.operationName} is not one amlguard evaluates` };
+  if (!kind && !tagsWrite) return { verdict: "ignore", reason: `operation ${event.data.operationName} is not one amlguard evaluates` };
+  if (tagsWrite && !TAGS_SUFFIX.test(event.data.resourceUri)) return { verdict: "ignore", reason: "a tags write whose resourceUri is not a tags resource" };
   let target: MlResourceId;
   try {
-    target = parseMlResourceId(event.data.resourceUri);
+    target = parseMlResourceId(tagsWrite ? event.data.resourceUri.replace(TAGS_SUFFIX, "") : event.data.resourceUri);
   } catch (error) {
     if (error instanceof ResourceIdError) return { verdict: "ignore", reason: `resourceUri is not a supported resource id: ${error.message}` };
     throw error;
   }
   // A forged or inconsistent event (say, a workspace write naming a compute) is not acted on.
-  if (target.kind !== kind) return { verdict: "ignore", reason: `resourceUri is a ${target.kind}, operation writes a ${kind}` };
+  if (kind && target.kind !== kind) return { verdict: "ignore", reason: `resourceUri is a ${target.kind}, operation writes a ${kind}` };
   return { verdict: "evaluate", target, actor: actorOf(event) };
 }
 

@@ -8,6 +8,7 @@ import type { RuleInputs } from "../rules/rule.js";
 import { commit } from "./commit.js";
 import type { ActContext, Outcome, PipelineDeps } from "./context.js";
 import { decide, type OwnWrite, type Step } from "./decide.js";
+import { inForce } from "../exemptions/store.js";
 import { readExemption } from "./exemptions.js";
 import { modeOf } from "./settings.js";
 
@@ -29,9 +30,17 @@ export async function assessAndAct(read: ArmRead, kind: MlResourceKind, ctx: Act
   const evaluation = prepared?.evaluation ?? evaluateRules(read.resource, inputs) ?? { violations: [], unevaluated: [] };
   const evaluated = ctx.related === "skip" ? { ...evaluation, unevaluated: [] } : evaluation;
   const recognised = ctx.selfIdentity ? await recogniseOwnWrite(read, ctx, deps) : undefined;
+  const request = readExemption(read.resource, RULE_IDS, deps.now());
+  // The tag is only a request; what exempts is an approval, read (only when something could be exempted) just
+  // before the decision, so the decision and any write made from it see the exemptions in force now.
+  const requestIsNew = request.kind === "valid" && !recognised ? await deps.exemptions.recordRequest(read.resource.id, request.raw, ctx.actor, deps.now()) : false;
+  const approved = evaluated.violations.length && !recognised ? (await deps.exemptions.forResource(read.resource.id)).filter((e) => inForce(e, deps.now())) : [];
   const steps = decide({
     evaluation: evaluated,
-    exemption: readExemption(read.resource, RULE_IDS, deps.now()),
+    request,
+    approved,
+    requestIsNew,
+    ...(ctx.overrideExemptions ? { overrideExemptions: true } : {}),
     modeOf: (rule) => ctx.mode ?? modeOf(deps.settings, rule.id),
     ownWrite: recognised,
     planFor: (rule) => planFix(rule.fix, kind, read, inputs),

@@ -22,7 +22,10 @@ export async function commit(steps: readonly Step[], read: ArmRead, ctx: ActCont
   const dryRun = deps.settings.dryRun || ctx.dryRun === true;
   const results: Result[] = [];
   for (const step of steps) {
-    if (step.type === "record") results.push({ outcome: step.outcome, ...(step.alert ? { alert: step.alert } : {}) });
+    if (step.type === "record") {
+      const alert = step.alert ?? (step.request ? requestAlert(step.request, read, ctx, deps) : undefined);
+      results.push({ outcome: step.outcome, ...(alert ? { alert } : {}) });
+    }
     else if (step.type === "alert") {
       const { rule } = step.violation;
       results.push({ outcome: step.outcome, alert: alertFor(step.violation, read, ctx, deps, { outcome: "needs-action", nextStep: rule.remediation.prose }) });
@@ -131,5 +134,23 @@ function alertFor(violation: Violation, read: ArmRead, ctx: ActContext, deps: Pi
     correlationId: ctx.correlationId,
     at: deps.now().toISOString(),
     ...extra,
+  };
+}
+
+/** Approvers learn of a request at once: who asked, what, why and until when; enforcement goes on meanwhile. */
+function requestAlert(request: { rules: string; reason: string; expires: string }, read: ArmRead, ctx: ActContext, deps: PipelineDeps): Alert {
+  const who = ctx.actor?.name ?? ctx.actor?.objectId ?? "someone (seen in a sweep: the writer is unknown)";
+  return {
+    severity: "medium",
+    outcome: "needs-action",
+    resourceId: read.resource.id,
+    title: "Exemption requested: amlguard keeps enforcing until it is approved",
+    evidence: `${who} asks to exempt ${request.rules} until ${request.expires}: ${request.reason}`,
+    nextStep: `A person with the AmlGuard.Exempt role (not ${who}) approves with POST /api/exemptions or 'amlguard exemptions approve ${read.resource.id} --rules ... --until ${request.expires} --reason ...'.`,
+    ...(ctx.actor ? { actor: ctx.actor } : {}),
+    ...(ctx.eventId ? { eventId: ctx.eventId } : {}),
+    dedupeKey: `exemption-request|${read.resource.id.toLowerCase()}|${request.rules}|${request.expires}|${request.reason}`,
+    correlationId: ctx.correlationId,
+    at: deps.now().toISOString(),
   };
 }

@@ -3,6 +3,7 @@ import type { JsonValue } from "../arm/resource.js";
 import type { AlertSink } from "../alerts/alert.js";
 import type { ArmClient } from "../azure/arm-client.js";
 import type { Logger } from "../log.js";
+import type { ExemptionStore } from "../exemptions/store.js";
 import type { ActionLocks } from "../state/ledger.js";
 import type { Actor, AuditEntry, AuditLog, Decision } from "../state/audit.js";
 import type { PipelineSettings, RuleMode } from "./settings.js";
@@ -10,6 +11,8 @@ import type { PipelineSettings, RuleMode } from "./settings.js";
 export interface PipelineDeps {
   arm: ArmClient;
   locks: ActionLocks;
+  /** Approved exemptions and the tag requests seen. */
+  exemptions: ExemptionStore;
   audit: AuditLog;
   alerts: AlertSink;
   settings: PipelineSettings;
@@ -40,6 +43,8 @@ export interface ActContext {
   mode?: RuleMode;
   /** Why a person asked (manual remediation), for the audit trail. */
   reason?: string;
+  /** Manual remediation asked explicitly to act despite approved exemptions (audited per rule). */
+  overrideExemptions?: boolean;
   /**
    * Whether to read the related resources some rules need (diagnostic settings). Events about a resource skip them: a
    * write to the resource cannot change its diagnostic settings, so those rules run in the sweep and on demand.

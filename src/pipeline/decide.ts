@@ -3,13 +3,21 @@ import type { FixPlan } from "../remediation/index.js";
 import type { ChangePlan } from "../remediation/plan.js";
 import type { ResourceEvaluation, Violation } from "../rules/index.js";
 import type { Rule } from "../rules/rule.js";
-import { exempts, type ExemptionStatus } from "./exemptions.js";
+import type { ApprovedExemption } from "../exemptions/store.js";
+import type { ExemptionStatus } from "./exemptions.js";
 import type { Outcome } from "./context.js";
 import type { RuleMode } from "./settings.js";
 
 export interface DecideInput {
   evaluation: ResourceEvaluation;
-  exemption: ExemptionStatus;
+  /** The amlguard-exempt tag: a request, which never exempts anything by itself. */
+  request: ExemptionStatus;
+  /** Approved exemptions in force for this resource. */
+  approved: readonly ApprovedExemption[];
+  /** Whether the request is new or changed since last seen (alert approvers once). */
+  requestIsNew: boolean;
+  /** Manual remediation may act despite an approved exemption when the request says so (audited). */
+  overrideExemptions?: boolean;
   modeOf: (rule: Rule) => RuleMode;
   /** Only these rules (manual remediation of selected findings). */
   ruleIds?: readonly string[];
@@ -26,7 +34,7 @@ export interface OwnWrite {
 
 /** What to do for one resource: record a decision, alert a person, or make one write covering one or more findings. */
 export type Step =
-  | { type: "record"; outcome: Outcome; alert?: Alert }
+  | { type: "record"; outcome: Outcome; alert?: Alert; request?: { rules: string; reason: string; expires: string } }
   | { type: "alert"; violation: Violation; outcome: Outcome }
   | { type: "write"; plan: ChangePlan; violations: Violation[] };
 
@@ -49,9 +57,19 @@ export function decide(input: DecideInput): Step[] {
     const how = input.ownWrite.how === "correlation-id" ? "by the correlation id it recorded" : "by its own lock on this resource moments before (ARM did not echo the correlation id)";
     return [...steps, { type: "record", outcome: { decision: "own-write", message: `amlguard's own write, recognised ${how}; still open: ${open}` } }];
   }
-  if (input.exemption.kind === "invalid") {
-    steps.push({ type: "record", outcome: { decision: "exemption-invalid", message: `amlguard-exempt tag ignored: ${input.exemption.problem} (value: ${input.exemption.raw})` } });
+  if (input.request.kind === "invalid") {
+    steps.push({ type: "record", outcome: { decision: "exemption-invalid", message: `amlguard-exempt tag ignored: ${input.request.problem} (value: ${input.request.raw})` } });
   }
+  if (input.request.kind === "valid" && input.requestIsNew) {
+    const { rules, reason, expires } = input.request.exemption;
+    const asked = rules === "*" ? "every rule below high severity" : rules.join(", ");
+    steps.push({
+      type: "record",
+      outcome: { decision: "exemption-requested", message: `exemption requested for ${asked} until ${expires}: ${reason}; enforced until a person with AmlGuard.Exempt approves it` },
+      request: { rules: asked, reason, expires },
+    });
+  }
+  const approvedFor = (ruleId: string) => input.approved.find((e) => e.rules.includes(ruleId));
   const writes = new Map<string, { plan: ChangePlan; violations: Violation[] }>();
   for (const violation of violations) {
     const { rule } = violation;
@@ -60,10 +78,14 @@ export function decide(input: DecideInput): Step[] {
       steps.push({ type: "record", outcome: { decision: "off", ruleId: rule.id, message: "rule mode is off" } });
       continue;
     }
-    if (input.exemption.kind === "valid" && exempts(input.exemption, rule.id)) {
-      const { expires, reason } = input.exemption.exemption;
-      steps.push({ type: "record", outcome: { decision: "exempt", ruleId: rule.id, message: `exempt until ${expires}: ${reason}` } });
+    const exemption = approvedFor(rule.id);
+    if (exemption && !input.overrideExemptions) {
+      const by = exemption.approvedBy.name ?? exemption.approvedBy.objectId ?? "unknown";
+      steps.push({ type: "record", outcome: { decision: "exempt", ruleId: rule.id, message: `exempt until ${exemption.expires.slice(0, 10)} (approved by ${by}): ${exemption.reason}` } });
       continue;
+    }
+    if (exemption) {
+      steps.push({ type: "record", outcome: { decision: "exemption-overridden", ruleId: rule.id, message: `exemption ${exemption.id} overridden by the manual request` } });
     }
     const planned: FixPlan = mode === "remediate" ? input.planFor(rule) : { kind: "no-automatic-action" };
     if (planned.kind === "plan") {

@@ -11,7 +11,7 @@ export interface Exemption {
 
 export type ExemptionStatus =
   | { kind: "none" }
-  | { kind: "valid"; exemption: Exemption }
+  | { kind: "valid"; exemption: Exemption; raw: string }
   | { kind: "invalid"; problem: string; raw: string };
 
 /**
@@ -51,7 +51,7 @@ export function readExemption(resource: ArmResource, knownRuleIds: readonly stri
   const end = Date.parse(`${expires}T23:59:59.999Z`);
   if (end < now.getTime()) return invalid(`expired on ${expires}`);
   if (end - now.getTime() > MAX_HORIZON_DAYS * 86_400_000) return invalid(`expires ${expires} is more than a year ahead`);
-  return { kind: "valid", exemption: { rules, reason, expires } };
+  return { kind: "valid", exemption: { rules, reason, expires }, raw: raw.slice(0, 256) };
 }
 
 export function exempts(status: ExemptionStatus, ruleId: string): boolean {

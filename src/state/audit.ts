@@ -14,8 +14,13 @@ export const DECISIONS = [
   "own-write", // the write was amlguard's own (its recorded correlation id came back): verified, never remediated again
   "unrecorded-self-write", // amlguard's identity made a write amlguard did not record: alerted, and judged like any write
   "off", // the rule's mode is off
-  "exempt", // an amlguard-exempt tag covers the rule
-  "exemption-invalid", // an amlguard-exempt tag was expired or malformed, and was ignored
+  "exempt", // an approved exemption covers the rule
+  "exemption-invalid", // an amlguard-exempt tag (a request) was expired or malformed: reported, enforced as usual
+  "exemption-requested", // an amlguard-exempt tag asks for an exemption: approvers alerted, enforced until approved
+  "exemption-approved", // a principal with AmlGuard.Exempt approved an exemption
+  "exemption-revoked", // an approved exemption was revoked
+  "exemption-expired", // an approved exemption ran out (alerted once)
+  "exemption-overridden", // manual remediation acted despite an approved exemption, because the request said so
   "not-evaluated", // a rule needs a related resource (diagnostic settings) that could not be read: said, never passed
   "alerted", // mode alert, or no automatic remediation exists
   "dry-run", // would have remediated; wrote nothing

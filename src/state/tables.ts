@@ -16,6 +16,7 @@ export function tableNames(prefix = "amlguard") {
     rateLimit: `${prefix}ratelimit`,
     inflight: `${prefix}inflight`,
     spikes: `${prefix}spikecheckpoints`,
+    exemptions: `${prefix}exemptions`,
   };
 }
 
