@@ -1,5 +1,5 @@
 import type { EventGridEvent } from "@azure/functions";
-import type { Alert } from "./alerts/alert.js";
+import type { Alert, AlertSink } from "./alerts/alert.js";
 import type { JsonObject } from "./arm/resource.js";
 import { ArmClient } from "./azure/arm-client.js";
 import { createEventGridHandler } from "./functions/event-grid.js";
@@ -19,10 +19,13 @@ import type { SandboxPrincipal } from "./sandbox/events.js";
 import { startSandbox, type RunningSandbox } from "./sandbox/index.js";
 import { GraphClient } from "./azure/graph-client.js";
 import { graphSource, scanEstate, type ScanResult } from "./scan.js";
+import { approveExemption } from "./exemptions/approve.js";
 import type { AuditRecord } from "./state/audit.js";
 
 export const DEMO_BOT: SandboxPrincipal = { objectId: "0b07b07b-0000-4000-8000-000000000b07", appId: "a11a11a1-0000-4000-8000-0000000000a1", name: "amlguard (managed identity)", type: "ServicePrincipal" };
 export const DEMO_USER: SandboxPrincipal = { objectId: "5e5e5e5e-1111-4000-8000-000000000005", name: "alice@contoso.example", type: "User" };
+/** The security engineer holding AmlGuard.Exempt: the tag alice writes is a request; bob approves it. */
+export const DEMO_APPROVER = { objectId: "5ec5ec00-2222-4000-8000-00000000005e", name: "bob@contoso.example", principalType: "User" };
 
 /** The demo bot's modes: remediate what can be undone safely, alert on the rest (the deployed default is alert-only). */
 export const DEMO_SETTINGS: PipelineSettings = {
@@ -112,20 +115,28 @@ export async function runDemo(io: DemoIo, options: { keepServing?: (sandbox: Run
     const alerting = await openAlerting(storage, channels, { dedupeWindowMs: 3_600_000, ttlMs: 24 * 3_600_000 });
     const router = new AlertRouter(channels, alerting.outbox, alerting.dedupe, silentLogger);
     const alerts: Alert[] = [];
+    const sink: AlertSink = { send: async (alert) => void (alerts.push(alert), await router.send(alert)) };
     const runtime: Runtime = {
       arm: botArm,
       ...state,
       alerting,
       // The real router (dedupe, routing, outbox); the demo also keeps a copy to print.
-      alerts: { send: async (alert) => void (alerts.push(alert), await router.send(alert)) },
+      alerts: sink,
       settings: DEMO_SETTINGS,
       now: () => new Date(),
     };
     const handler = createEventGridHandler(async () => runtime);
     const deliver = (event: JsonObject): Promise<void> =>
       handler(event as unknown as EventGridEvent, newInvocationContext("resourceEvents"));
+    await approveExemption(
+      { resourceId: ids.registry, rules: ["registry-public-network-access"], reason: "partner onboarding CHG-4711", expires: nextMonth },
+      DEMO_APPROVER,
+      `cli:${DEMO_APPROVER.name}`,
+      { store: state.exemptions, arm: botArm, audit: state.audit, alerts: sink, now: runtime.now, allowedSubscriptions: sandbox.subscriptionIds, maxDays: 90 },
+    );
+    userActions.push(`${DEMO_APPROVER.name} (AmlGuard.Exempt) approved the exemption for reg-shared-models until ${nextMonth}`);
     let delivered = 0;
-    const userEvents = await settle(events, userActions.length);
+    const userEvents = await settle(events, userActions.length - 1);
     for (const event of userEvents) {
       await deliver(event);
       delivered += 1;

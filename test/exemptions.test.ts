@@ -3,7 +3,10 @@ import type { ArmResource } from "../src/arm/resource.js";
 import { parseEvent } from "../src/events/parse.js";
 import { triage } from "../src/events/triage.js";
 import { alertExpiredExemptions, approveExemption, revokeExemption, type ExemptionDeps } from "../src/exemptions/approve.js";
-import { ManualError } from "../src/manual/remediate.js";
+import { randomBytes } from "node:crypto";
+import { silentLogger } from "../src/log.js";
+import { manualRemediate, ManualError } from "../src/manual/remediate.js";
+import { depsFor, openManual } from "../src/runtime.js";
 import type { Actor } from "../src/state/audit.js";
 import { armExample, variant } from "./helpers/fixtures.js";
 import { azuriteForFile, startHarness, USER, waitForEvents, type Harness } from "./helpers/pipeline.js";
@@ -96,6 +99,20 @@ describe("exemptions are approved, never self-served", () => {
     const wildcard = await approveExemption({ ...base, rules: "*", expires: inDays(5) }, SECURITY, "cli", exemptionDeps());
     expect(wildcard.rules).not.toContain("endpoint-public-network-access");
     expect(wildcard.rules).toContain("endpoint-key-auth");
+  });
+});
+
+describe("manual remediation and exemptions", () => {
+  it("honours an approved exemption unless the request explicitly overrides it, which is audited per rule", async () => {
+    h = await startHarness(azurite.connectionString, estate());
+    await approveExemption({ resourceId: ENDPOINT_ID, rules: ["endpoint-public-network-access"], reason: "pilot", expires: inDays(10) }, SECURITY, "cli", exemptionDeps());
+    await userWrite(publicAgain);
+    const manual = await openManual({ connectionString: azurite.connectionString }, [SUB], 100, `t${randomBytes(5).toString("hex")}`);
+    const deps = { ...depsFor(h.runtime, silentLogger), allowedSubscriptions: [SUB], inflight: manual.inflight };
+    const plain = await manualRemediate({ resourceId: ENDPOINT_ID, reason: "security review" }, SECURITY, "cli:bob", deps);
+    expect(plain.findings.find((f) => f.ruleId === "endpoint-public-network-access")?.decision).toBe("exempt");
+    const forced = await manualRemediate({ resourceId: ENDPOINT_ID, reason: "incident INC-7", overrideExemptions: true }, SECURITY, "cli:bob", deps);
+    expect(forced.findings.filter((f) => f.ruleId === "endpoint-public-network-access").map((f) => f.decision).sort()).toEqual(["exemption-overridden", "remediated"]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { parseMlResourceId } from "../arm/ids.js";
+import { urlSegment } from "../shared/inert.js";
 import type { Alert, AlertOutcome } from "./alert.js";
 
 export interface ResourceLabels {
@@ -11,7 +12,8 @@ export interface ResourceLabels {
 
 /** Where the resource sits, for people: its name, workspace, subscription, and a portal deep link. */
 export function labelsOf(resourceId: string, portal = "https://portal.azure.com"): ResourceLabels {
-  const link = `${portal}/#resource${resourceId}/overview`;
+  // Each id segment percent-encoded: a ")" or space in a resource group name cannot break the Markdown link.
+  const link = `${portal}/#resource/${resourceId.split("/").filter(Boolean).map(urlSegment).join("/")}/overview`;
   try {
     const id = parseMlResourceId(resourceId);
     const name = [...id.childNames].pop() ?? id.parentName;

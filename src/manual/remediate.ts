@@ -30,6 +30,8 @@ export const remediateRequestSchema = z
     resourceId: z.string().min(1).max(1024),
     rules: z.array(ruleId).min(1).max(RULES.length).optional(),
     dryRun: z.boolean().optional(),
+    /** Act even where an approved exemption covers a rule: explicit, and audited per rule. */
+    overrideExemptions: z.boolean().optional(),
     reason: z.string().trim().min(3, "reason must say why (3 characters or more)").max(500),
   })
   .strict();
@@ -119,6 +121,7 @@ export async function manualRemediate(request: RemediateRequest, caller: Actor, 
       dryRun,
       reason: request.reason,
       related: "read",
+      ...(request.overrideExemptions ? { overrideExemptions: true } : {}),
       ...(request.rules ? { ruleIds: request.rules } : {}),
     };
     // Evaluated once: the same evaluation reports the findings and is passed to the pipeline.

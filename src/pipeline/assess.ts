@@ -34,7 +34,7 @@ export async function assessAndAct(read: ArmRead, kind: MlResourceKind, ctx: Act
   // The tag is only a request; what exempts is an approval, read (only when something could be exempted) just
   // before the decision, so the decision and any write made from it see the exemptions in force now.
   const requestIsNew = request.kind === "valid" && !recognised ? await deps.exemptions.recordRequest(read.resource.id, request.raw, ctx.actor, deps.now()) : false;
-  const approved = evaluated.violations.length && !recognised ? (await deps.exemptions.forResource(read.resource.id)).filter((e) => inForce(e, deps.now())) : [];
+  const approved = (evaluated.violations.length || requestIsNew) && !recognised ? (await deps.exemptions.forResource(read.resource.id)).filter((e) => inForce(e, deps.now())) : [];
   const steps = decide({
     evaluation: evaluated,
     request,

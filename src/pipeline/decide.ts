@@ -60,7 +60,8 @@ export function decide(input: DecideInput): Step[] {
   if (input.request.kind === "invalid") {
     steps.push({ type: "record", outcome: { decision: "exemption-invalid", message: `amlguard-exempt tag ignored: ${input.request.problem} (value: ${input.request.raw})` } });
   }
-  if (input.request.kind === "valid" && input.requestIsNew) {
+  const requestCovered = (rules: "*" | string[]) => rules !== "*" && rules.every((id) => input.approved.some((e) => e.rules.includes(id)));
+  if (input.request.kind === "valid" && input.requestIsNew && !requestCovered(input.request.exemption.rules)) {
     const { rules, reason, expires } = input.request.exemption;
     const asked = rules === "*" ? "every rule below high severity" : rules.join(", ");
     steps.push({
