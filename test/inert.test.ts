@@ -31,7 +31,8 @@ describe("outside text is inert", () => {
       at: "2026-11-25T00:00:00Z",
     };
     const inert = inertAlert(hostile);
-    for (const value of [inert.title, inert.evidence, inert.undo, inert.actor?.name]) expect(value).not.toMatch(/[\u0000-\u001f\u202e]/);
+    const controls = new RegExp("[\\u0000-\\u001f\\u202e]");
+    for (const value of [inert.title, inert.evidence, inert.undo, inert.actor?.name]) expect(value).not.toMatch(controls);
     expect(inert.title).toBe("Failed sign-ins from hxxps://phish[.]example");
     expect(inert.evidence).not.toMatch(/https:\/\//);
     expect(inert.undo).toMatch(/^az ml workspace update --name ws1/);

@@ -4,7 +4,9 @@
  * free text no clickable URL.
  */
 
-// C0 and C1 controls, DEL, line/paragraph separators, zero-width and bidirectional formatting characters.
+// C0 and C1 controls, DEL, line/paragraph separators, zero-width and bidirectional formatting characters: matching
+// control characters is the point here.
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]+/g;
 
 /** One line, no control characters, at most `max` characters (an ellipsis says it was cut). */
