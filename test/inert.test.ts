@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Alert } from "../src/alerts/alert.js";
 import { labelsOf } from "../src/alerts/render.js";
-import { inertAlert } from "../src/alerts/router.js";
+import { inertAlert } from "../src/alerts/inert-alert.js";
 import { inertLine, inertText } from "../src/shared/inert.js";
 
 // Text that came from outside reaches people inert: sign-in log rows, tag values, claims and resource names are

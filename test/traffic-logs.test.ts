@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ArmResource } from "../src/arm/resource.js";
 import { GraphClient } from "../src/azure/graph-client.js";
+import { approveExemption } from "../src/exemptions/approve.js";
 import { silentLogger } from "../src/log.js";
 import { depsFor } from "../src/runtime.js";
 import { graphSource } from "../src/scan.js";
@@ -61,10 +62,13 @@ describe("traffic-log coverage through the one pipeline", () => {
     expect((await rows()).map((r) => r.decision)).toEqual(["alerted"]);
   });
 
-  it("an amlguard-exempt tag on the endpoint can name the rule", async () => {
+  it("an approved exemption can name the rule (the tag alone is only a request)", async () => {
+    h = await startHarness(azurite.connectionString, estate(), { defaultMode: "alert", ruleModes: { [RULE]: "remediate" }, spikeWorkspaceResourceId: LAW });
     const nextMonth = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
-    const exempted = endpoint(ENDPOINT, { "amlguard-exempt": `rules=${RULE}; reason=logs go to the partner SIEM; expires=${nextMonth}` });
-    h = await startHarness(azurite.connectionString, [rehome(armExample("workspace-get"), WS_ID), exempted], { defaultMode: "alert", ruleModes: { [RULE]: "remediate" }, spikeWorkspaceResourceId: LAW });
+    const bob = { objectId: "5ec5ec00-2222-4000-8000-00000000005e", name: "bob@contoso.example" };
+    await approveExemption({ resourceId: ENDPOINT, rules: [RULE], reason: "logs go to the partner SIEM", expires: nextMonth }, bob, "cli", {
+      store: h.runtime.exemptions, arm: h.arm, audit: h.runtime.audit, alerts: { send: async () => undefined }, now: () => new Date(), allowedSubscriptions: [SUB], maxDays: 90,
+    });
     await run();
     expect((await rows()).map((r) => r.decision)).toEqual(["exempt"]);
     expect(h.botWrites()).toBe(0);
