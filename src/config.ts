@@ -2,6 +2,7 @@ import { GUID_PATTERN, SEVERITIES, type Severity } from "./shared/types.js";
 import { z } from "zod";
 import type { RuleMode } from "./pipeline/settings.js";
 import { canonicalRuleId } from "./rules/index.js";
+import { describeIssues } from "./validation.js";
 
 const MODES = ["remediate", "alert", "off"] as const;
 
@@ -132,13 +133,15 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+const SECRET_SETTINGS = /WEBHOOK|SMTP_URL|CONNECTION_STRING|^AzureWebJobsStorage$/;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AmlguardConfig {
   // An empty setting (as in local.settings.sample.json) means "not set".
-  const parsed = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
+  const parsed = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")), { reportInput: true });
   if (!parsed.success) {
-    // Name the setting and the problem; never echo the value (connection strings carry keys).
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+    // Name the setting, the value and the problem; never echo a secret (webhook signatures, passwords, account keys).
+    const nameOf = (path: readonly PropertyKey[]) => ({ name: String(path[0] ?? "settings"), secret: SECRET_SETTINGS.test(String(path[0])) });
+    throw new ConfigError(`invalid configuration: ${describeIssues(parsed.error.issues, nameOf, 10)}`);
   }
   const c = parsed.data;
   return {

@@ -1,14 +1,15 @@
 import type { TokenCredential } from "@azure/core-auth";
-import { DefaultAzureCredential } from "@azure/identity";
 import type { AlertSink } from "./alerts/alert.js";
 import { AcsEmailChannel, SmtpChannel, TeamsChannel, type AlertChannel } from "./alerts/channels.js";
 import { Outbox } from "./alerts/outbox.js";
 import { AlertDedupe } from "./alerts/dedupe.js";
 import { AlertRouter } from "./alerts/router.js";
-import { createAzureArmClient, createAzureGraphClient } from "./adapters.js";
-import { armSource, graphSource, type EstateSource } from "./scan.js";
+import { createAzureClients, createCredential, type AzureClients } from "./adapters.js";
+import type { ArmClient } from "./azure/arm-client.js";
+import type { GraphClient } from "./azure/graph-client.js";
+import { armSource, filteredSource, graphSource, type EstateSource } from "./scan.js";
 import type { SweepOptions } from "./sweep.js";
-import { LogsClient } from "./azure/logs-client.js";
+import type { LogsClient } from "./azure/logs-client.js";
 import { SpikeCheckpoints } from "./spikes/run.js";
 import { ConfigError, type AmlguardConfig } from "./config.js";
 import type { Logger } from "./log.js";
@@ -104,10 +105,18 @@ export function channelsOf(config: AmlguardConfig, credential: TokenCredential, 
 }
 
 /** The Azure runtime: managed identity (DefaultAzureCredential) for ARM and, where configured, for Table Storage. */
-export async function createAzureRuntime(config: AmlguardConfig, credential: TokenCredential = new DefaultAzureCredential()): Promise<Runtime> {
-  if (!config.storage) throw new ConfigError("no Table Storage configured: set AzureWebJobsStorage__accountName, AMLGUARD_TABLE_ENDPOINT or AMLGUARD_STORAGE_CONNECTION_STRING");
-  const target: TableStorageTarget = "endpoint" in config.storage ? { endpoint: config.storage.endpoint, credential } : config.storage;
-  const arm = createAzureArmClient(config, credential);
+export async function createAzureRuntime(config: AmlguardConfig, credential: TokenCredential = createCredential()): Promise<Runtime> {
+  return createRuntime(config, createAzureClients(config, credential), credential);
+}
+
+/**
+ * The runtime over a set of clients: what the Functions app runs on in Azure, and what the CLI runs on against Azure
+ * or the embedded sandbox. One assembly, so a command behaves as the deployed handler does.
+ */
+export async function createRuntime(config: AmlguardConfig, clients: AzureClients, credential: TokenCredential): Promise<Runtime> {
+  const target = clients.storage;
+  if (!target) throw new ConfigError("no Table Storage configured: set AzureWebJobsStorage__accountName, AMLGUARD_TABLE_ENDPOINT or AMLGUARD_STORAGE_CONNECTION_STRING");
+  const { arm, graph } = clients;
   return {
     arm,
     ...(await openState(target)),
@@ -117,15 +126,14 @@ export async function createAzureRuntime(config: AmlguardConfig, credential: Tok
     sweep: {
       source: () => {
         const { via, managementGroup } = config.sweep;
-        if (via === "arm") return armSource(arm, config.subscriptionIds.map((subscriptionId) => ({ subscriptionId })));
-        return graphSource(createAzureGraphClient(config, credential), managementGroup ? { managementGroup } : { subscriptions: config.subscriptionIds });
+        return estateSource({ arm, graph }, { via, subscriptions: config.subscriptionIds, ...(managementGroup ? { managementGroup } : {}) });
       },
       options: { maxWritesPerSubscription: config.sweep.maxWritesPerSubscription },
     },
-    ...(config.logAnalytics
+    ...(config.logAnalytics && clients.logs
       ? {
           spikes: {
-            logs: new LogsClient({ endpoint: config.logAnalytics.endpoint, credential }),
+            logs: clients.logs(),
             checkpoints: new SpikeCheckpoints(await openTable(target, tableNames().spikes)),
             workspaceId: config.logAnalytics.workspaceId,
             ...(config.logAnalytics.workspaceResourceId ? { workspaceResourceId: config.logAnalytics.workspaceResourceId } : {}),
@@ -136,6 +144,23 @@ export async function createAzureRuntime(config: AmlguardConfig, credential: Tok
     settings: settingsOf(config),
     now: () => new Date(),
   };
+}
+
+/** What to enumerate: subscriptions (optionally one resource group in each) or a management group (Resource Graph only). */
+export interface EstateScope {
+  via: "graph" | "arm";
+  subscriptions: readonly string[];
+  managementGroup?: string;
+  resourceGroup?: string;
+}
+
+/** The estate source for a scope: one paged Resource Graph query, or ARM enumeration per subscription. */
+export function estateSource(clients: { arm: ArmClient; graph: GraphClient }, scope: EstateScope): EstateSource {
+  const { resourceGroup } = scope;
+  if (scope.via === "arm") return armSource(clients.arm, scope.subscriptions.map((subscriptionId) => ({ subscriptionId, ...(resourceGroup ? { resourceGroup } : {}) })));
+  const source = graphSource(clients.graph, scope.managementGroup ? { managementGroup: scope.managementGroup } : { subscriptions: [...scope.subscriptions] });
+  const group = resourceGroup?.toLowerCase();
+  return group ? filteredSource(source, (r) => r.id.split("/")[4]?.toLowerCase() === group) : source;
 }
 
 /** The pipeline's dependencies for one invocation, logging through that invocation's logger. */

@@ -123,7 +123,7 @@ describe("amlguard scan", () => {
   });
 
   it("validates its arguments", async () => {
-    expect((await cli(["scan", "--subscription", "not-a-guid"])).stderr).toContain("--subscription must be a subscription GUID");
+    expect((await cli(["scan", "--subscription", "not-a-guid"])).stderr).toContain('--subscription "not-a-guid" is not a subscription GUID');
     expect((await cli(["scan"])).code).toBe(2);
     expect((await cli(["scan", "--sandbox", "--resource-group", "../etc"])).code).toBe(2);
   });
@@ -162,7 +162,7 @@ describe("amlguard audit", () => {
   });
 
   it("explains a bad --since or missing storage, exit 2", async () => {
-    expect((await cli(["audit", "--since", "yesterday"], { AMLGUARD_STORAGE_CONNECTION_STRING: "x" })).stderr).toMatch(/--since 'yesterday' is not like/);
+    expect((await cli(["audit", "--since", "yesterday"], { AMLGUARD_STORAGE_CONNECTION_STRING: "x" })).stderr).toMatch(/--since "yesterday" is not a duration like 30m, 24h or 7d/);
     const missing = await cli(["audit"], {});
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/no Table Storage configured/)]);
   });

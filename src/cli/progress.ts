@@ -6,26 +6,33 @@ export interface Output {
   columns?: number;
 }
 
-/** Progress on stderr: rewritten in place on a terminal; on a pipe, at most one line a second (CI logs stay short). */
-export function progressReporter(stderr: Output, label: string): { update(p: ScanProgress): void; done(): void } {
-  let lastLine = 0;
+/**
+ * Progress on stderr: rewritten in place on a terminal; on a pipe, at most one line a second (CI logs stay short),
+ * and the final state when done, so the last line is never a stale "0 resources".
+ */
+export function progressReporter(stderr: Output, label: string, clock: () => number = Date.now): { update(p: ScanProgress): void; done(): void } {
+  let lastLine = Number.NEGATIVE_INFINITY;
   let drawn = false;
+  let latest: string | undefined;
+  let written: string | undefined;
   return {
     update(p) {
-      const text = `${label}: ${p.resources} resources, ${p.findings} findings (${p.detail})`;
+      latest = `${label}: ${p.resources} resources, ${p.findings} findings (${p.detail})`;
       if (stderr.isTTY) {
-        stderr.write(`\r${text.slice(0, (stderr.columns ?? 100) - 1)}\x1b[K`);
+        stderr.write(`\r${latest.slice(0, (stderr.columns ?? 100) - 1)}\x1b[K`);
         drawn = true;
         return;
       }
-      const now = Date.now();
+      const now = clock();
       if (now - lastLine >= 1000) {
         lastLine = now;
-        stderr.write(`${text}\n`);
+        stderr.write(`${latest}\n`);
+        written = latest;
       }
     },
     done() {
       if (drawn) stderr.write("\n");
+      else if (latest !== undefined && latest !== written) stderr.write(`${latest}\n`);
     },
   };
 }

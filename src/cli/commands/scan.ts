@@ -1,0 +1,104 @@
+import { createAzureClients, createCredential, type AzureClients } from "../../adapters.js";
+import { loadConfig } from "../../config.js";
+import { estateSource, type EstateScope } from "../../runtime.js";
+import { scanEstate } from "../../scan.js";
+import { checkGuid, checkName } from "../args.js";
+import { countsLine, summaryTables } from "../format.js";
+import { columnsOf, EXIT, UsageError, writeJson, type CliIo } from "../io.js";
+import { progressReporter } from "../progress.js";
+import { printFindings } from "./evaluate.js";
+
+export interface ScanOptions {
+  subscription?: string[];
+  managementGroup?: string;
+  resourceGroup?: string;
+  via: "graph" | "arm";
+  sandbox?: boolean;
+  json?: boolean;
+}
+
+/** `amlguard scan`: the estate through Resource Graph (one paged query) or ARM enumeration. */
+export async function run(io: CliIo, _args: string[], options: ScanOptions): Promise<number> {
+  for (const id of options.subscription ?? []) checkGuid("--subscription", id, "subscription");
+  if (options.resourceGroup !== undefined) checkName("--resource-group", options.resourceGroup, "resource group name");
+  if (options.managementGroup !== undefined) checkName("--management-group", options.managementGroup, "management group id");
+  if (options.managementGroup && options.via === "arm") throw new UsageError("--management-group needs --via graph (ARM enumeration works per subscription)");
+  if (options.sandbox) {
+    const { startSandbox } = await import("../../sandbox/index.js");
+    const { createEndpointClients } = await import("../../adapters.js");
+    const sandbox = await startSandbox();
+    try {
+      const clients = createEndpointClients({ url: sandbox.arm.endpoint, credential: sandbox.arm.credential(), ca: sandbox.arm.ca });
+      return await scanAndPrint(io, clients, { ...scopeOf(options), subscriptions: options.subscription ?? sandbox.subscriptionIds }, options);
+    } finally {
+      await sandbox.close();
+    }
+  }
+  const config = loadConfig(io.env);
+  const subscriptions = options.subscription ?? config.subscriptionIds;
+  if (subscriptions.length === 0 && !options.managementGroup) throw new UsageError("say what to scan: --subscription ID or --management-group MG (or set AMLGUARD_SUBSCRIPTION_IDS; --sandbox scans the embedded demo estate)");
+  return scanAndPrint(io, createAzureClients(config, io.credential ?? createCredential()), { ...scopeOf(options), subscriptions }, options);
+}
+
+function scopeOf(options: ScanOptions): Omit<EstateScope, "subscriptions"> {
+  return { via: options.via, ...(options.managementGroup ? { managementGroup: options.managementGroup } : {}), ...(options.resourceGroup ? { resourceGroup: options.resourceGroup } : {}) };
+}
+
+function describeScope(scope: EstateScope): string {
+  const where = scope.managementGroup ? `management group ${scope.managementGroup}` : `${scope.subscriptions.length} subscription(s)`;
+  return scope.resourceGroup ? `resource group ${scope.resourceGroup} in ${where}` : where;
+}
+
+/**
+ * Scans and prints. What was not checked is never shown as compliant: a scope that could not be read is an error
+ * (exit 2, nothing on stdout but what was read), an empty or unmatched scope a warning with its own exit code (3).
+ */
+export async function scanAndPrint(io: CliIo, clients: Pick<AzureClients, "arm" | "graph">, scope: EstateScope, options: { json?: boolean } = {}): Promise<number> {
+  const via = scope.via === "arm" ? "ARM" : "Resource Graph";
+  if (scope.subscriptions.length === 0 && !scope.managementGroup) {
+    if (options.json) writeJson(io, { via: scope.via, subscriptions: [], checked: 0, findings: [], errors: [] });
+    return nothingChecked(io, "no subscription in scope");
+  }
+  const progress = progressReporter(io.stderr, `scan via ${via}`);
+  const result = await scanEstate(estateSource(clients, scope), (p) => progress.update(p));
+  progress.done();
+  const { findings, errors } = result;
+  const checked = Object.values(result.resourceCounts).reduce((a, b) => a + b, 0);
+  if (options.json) {
+    writeJson(io, {
+      via: result.via,
+      subscriptions: scope.subscriptions,
+      ...(scope.managementGroup ? { managementGroup: scope.managementGroup } : {}),
+      ...(scope.resourceGroup ? { resourceGroup: scope.resourceGroup } : {}),
+      resourceCounts: result.resourceCounts,
+      checked,
+      findings,
+      errors,
+    });
+  }
+  for (const e of errors) io.stderr.write(`error: ${e.scope}: ${e.message}\n`);
+  if (errors.length) {
+    // Only what was read goes to stdout, and never as "No findings".
+    if (!options.json && checked > 0) {
+      io.stdout.write(`${countsLine(result.resourceCounts)} read (via ${via}) before the errors below\n`);
+      if (findings.length) printFindings(io, findings, false);
+    }
+    io.stderr.write(`amlguard: ${errors.length} part(s) of the scope could not be read: the result is incomplete, not an all-clear\n`);
+    return EXIT.error;
+  }
+  if (checked === 0) {
+    const hint = scope.resourceGroup ? " (is the resource group name right?)" : "";
+    return nothingChecked(io, `no Machine Learning resources in ${describeScope(scope)}${hint}`);
+  }
+  if (!options.json) {
+    io.stdout.write(`${countsLine(result.resourceCounts)} (via ${via})\n`);
+    printFindings(io, findings, false);
+    if (findings.length) io.stdout.write(`\n${summaryTables(findings, columnsOf(io.stdout))}\n`);
+  }
+  return findings.length ? EXIT.findings : EXIT.ok;
+}
+
+function nothingChecked(io: CliIo, reason: string): number {
+  io.stderr.write(`warning: nothing was checked: ${reason}; this is not an all-clear (exit ${EXIT.nothingChecked})\n`);
+  return EXIT.nothingChecked;
+}
