@@ -1,7 +1,7 @@
 import { app } from "@azure/functions";
 import { loadConfig } from "../src/config.js";
-import { lazyAzureRuntime } from "../src/functions/event-grid.js";
-import { createHttpHandlers } from "../src/functions/http.js";
+import { lazyAzureRuntime } from "../src/handlers/invocation.js";
+import { createHttpHandlers } from "../src/handlers/http.js";
 
 let access: ReturnType<typeof loadConfig>["http"] | undefined;
 const handlers = createHttpHandlers(lazyAzureRuntime, () => (access ??= loadConfig().http));

@@ -1,5 +1,6 @@
 import { app } from "@azure/functions";
-import { createEventGridHandler, lazyAzureRuntime } from "../src/functions/event-grid.js";
+import { createEventGridHandler } from "../src/handlers/event-grid.js";
+import { lazyAzureRuntime } from "../src/handlers/invocation.js";
 
 // Subscription system topic: Microsoft.Resources.ResourceWriteSuccess / ResourceActionSuccess (filtered in infra/).
 app.eventGrid("resourceEvents", { handler: createEventGridHandler(lazyAzureRuntime) });

@@ -9,9 +9,11 @@ export interface Counters {
   deferred: number;
 }
 
+export const NO_COUNTS: Readonly<Counters> = { findings: 0, remediations: 0, alerts: 0, failures: 0, deferred: 0 };
+
 /** Counters from a batch of decisions: what Azure Monitor alert rules watch (README: Telemetry). */
 export function countersOf(outcomes: readonly Outcome[]): Counters {
-  const counters: Counters = { findings: 0, remediations: 0, alerts: 0, failures: 0, deferred: 0 };
+  const counters: Counters = { ...NO_COUNTS };
   for (const outcome of outcomes) {
     if (outcome.ruleId) counters.findings += 1;
     if (outcome.decision === "remediated") counters.remediations += 1;
