@@ -20,12 +20,13 @@ export interface AzureClients {
 }
 
 /** Clients for Azure itself, with the managed identity / developer sign-in that DefaultAzureCredential finds. */
-export function createAzureClients(config: AmlguardConfig, credential: TokenCredential = createCredential()): AzureClients {
+export function createAzureClients(config: AmlguardConfig, given: TokenCredential = createCredential()): AzureClients {
+  const credential = explainedCredential(given);
   const logAnalytics = config.logAnalytics;
   const storage = storageTargetOf(config, credential);
   return {
-    arm: createAzureArmClient(config, credential),
-    graph: createAzureGraphClient(config, credential),
+    arm: new ArmClient({ endpoint: config.armEndpoint, credential }),
+    graph: new GraphClient({ endpoint: config.armEndpoint, credential }),
     ...(logAnalytics ? { logs: () => new LogsClient({ endpoint: logAnalytics.endpoint, credential }) } : {}),
     ...(storage ? { storage } : {}),
   };
@@ -39,22 +40,14 @@ export function createEndpointClients(endpoint: { url: string; credential: Token
 
 /** A Log Analytics client for an explicit endpoint (the sandbox's, or a workspace named on the command line). */
 export function createLogsClient(endpoint: string, credential: TokenCredential = createCredential(), ca?: string): LogsClient {
-  return new LogsClient({ endpoint, credential, ...(ca ? { ca } : {}) });
-}
-
-export function createAzureGraphClient(config: AmlguardConfig, credential: TokenCredential = createCredential()): GraphClient {
-  return new GraphClient({ endpoint: config.armEndpoint, credential });
-}
-
-export function createAzureArmClient(config: AmlguardConfig, credential: TokenCredential = createCredential()): ArmClient {
-  return new ArmClient({ endpoint: config.armEndpoint, credential });
+  return new LogsClient({ endpoint, credential: explainedCredential(credential), ...(ca ? { ca } : {}) });
 }
 
 /** Table Storage from the settings: identity-based (deployed default) with the credential, or a connection string. */
 export function storageTargetOf(config: AmlguardConfig, credential: TokenCredential): TableStorageTarget | undefined {
   const { storage } = config;
   if (!storage) return undefined;
-  if ("endpoint" in storage) return { endpoint: storage.endpoint, credential };
+  if ("endpoint" in storage) return { endpoint: storage.endpoint, credential: explainedCredential(credential) };
   checkConnectionString(storage.connectionString);
   return storage;
 }
@@ -100,8 +93,11 @@ export function createCredential(): TokenCredential {
   return explainedCredential(new DefaultAzureCredential());
 }
 
+const explained = new WeakSet<TokenCredential>();
+
 export function explainedCredential(inner: TokenCredential): TokenCredential {
-  return {
+  if (explained.has(inner)) return inner;
+  const credential: TokenCredential = {
     async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
       try {
         return await inner.getToken(scopes, options);
@@ -110,6 +106,8 @@ export function explainedCredential(inner: TokenCredential): TokenCredential {
       }
     },
   };
+  explained.add(credential);
+  return credential;
 }
 
 // @azure/identity's credentials do not all name themselves in their messages; these are the ones DefaultAzureCredential

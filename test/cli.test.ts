@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { TokenCredential } from "@azure/core-auth";
+import { ChainedTokenCredential, CredentialUnavailableError } from "@azure/identity";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cli } from "./helpers/cli.js";
 import { armExample } from "./helpers/fixtures.js";
@@ -195,6 +197,106 @@ describe("amlguard remediate", () => {
       const result = await cli(args);
       expect(result.code).toBe(2);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});
+
+describe("the CLI as an operator meets it", () => {
+  const SUB = "3f2b6c1e-8d4a-4b7e-9c1f-2a5d7e9b0c11";
+  // What DefaultAzureCredential's chain throws on a machine with no sign-in (@azure/identity 4.13's own messages).
+  const unavailable = (message: string): TokenCredential => ({
+    getToken: async () => {
+      throw new CredentialUnavailableError(message);
+    },
+  });
+  const signedOut = () =>
+    new ChainedTokenCredential(
+      unavailable("EnvironmentCredential is unavailable. No underlying credential could be used. To troubleshoot, visit https://aka.ms/azsdk/js/identity/environmentcredential/troubleshoot."),
+      unavailable("ManagedIdentityCredential: Network unreachable. Message: network_error: See https://aka.ms/msal.js.errors#network_error for details"),
+      unavailable("Azure CLI could not be found. Please visit https://aka.ms/azure-cli for installation instructions and then, once installed, authenticate to your Azure account using 'az login'."),
+    );
+
+  it("--version prints the package version", async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string };
+    expect(await cli(["--version"])).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+  });
+
+  it("evaluate - reads standard input", async () => {
+    const result = await cli(["evaluate", "-", "--json"], {}, { stdin: JSON.stringify(armExample("compute-get-amlcompute")) });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toHaveLength(3);
+    const bad = await cli(["evaluate", "-"], {}, { stdin: "{" });
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/^amlguard: stdin: malformed JSON/)]);
+  });
+
+  it("evaluate on a file with nothing amlguard evaluates exits 2 naming the file, never 'No findings'", async () => {
+    const storage = { id: "/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z", type: "Microsoft.Storage/storageAccounts" };
+    const result = await cli(["evaluate", file("only-storage.json", [storage])]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/only-storage\.json: no resource of a type amlguard evaluates.*Microsoft\.Storage\/storageAccounts/);
+  });
+
+  it("an unmatched resource group or an empty subscription is a warning with exit 3, never 'No findings'", async () => {
+    for (const args of [
+      ["scan", "--sandbox", "--resource-group", "does-not-exist"],
+      ["scan", "--sandbox", "--subscription", "00000000-0000-4000-8000-000000000000"],
+    ]) {
+      const result = await cli(args);
+      expect(result.code).toBe(3);
+      expect(result.stdout).not.toMatch(/No findings/);
+      expect(result.stderr).toMatch(/warning: nothing was checked: no Machine Learning resources in .*; this is not an all-clear \(exit 3\)/);
+    }
+    const json = await cli(["scan", "--sandbox", "--resource-group", "does-not-exist", "--json"]);
+    expect([json.code, JSON.parse(json.stdout).checked]).toEqual([3, 0]);
+  });
+
+  it.each([["graph"], ["arm"]])("credential failures (via %s) say what was tried and what to do; nothing on stdout looks like an all-clear", async (via) => {
+    const result = await cli(["scan", "--subscription", SUB, "--via", via], {}, { credential: signedOut() });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/no Azure credential is available\. To fix: run `az login`/);
+    expect(result.stderr).toMatch(/Tried: environment variables \(EnvironmentCredential\): not configured; managed identity \(ManagedIdentityCredential\): no endpoint reachable; Azure CLI \(az login\): not installed/);
+    expect(result.stderr).not.toMatch(/AggregateAuthenticationError|https:\/\/aka\.ms|\n\s+at /);
+  });
+
+  it("start with real subscriptions and no credential prints nothing on stdout (never '0 workspaces … No findings.')", async () => {
+    const result = await cli(["start"], { AMLGUARD_SUBSCRIPTION_IDS: SUB }, { credential: signedOut() });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/az login/);
+  });
+
+  it("spikes --since beyond what the detector serves is refused, not shortened to 24h", async () => {
+    const result = await cli(["spikes", "--sandbox", "--since", "30d"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^amlguard: --since "30d" reaches back further than 1 day\(s\) \(24h\)/);
+    expect((await cli(["spikes", "--sandbox", "--since", "soon"])).stderr).toMatch(/--since "soon" is not a duration like 30m, 24h or 7d/);
+  });
+
+  it.each([
+    ["x", /malformed: expected Name=value pairs/],
+    ["AccountName=devstoreaccount1;DefaultEndpointsProtocol=https", /needs AccountName or TableEndpoint, and AccountKey or SharedAccessSignature/],
+  ])("a malformed storage connection string (%s) is a clear error, not a TypeError", async (connectionString, message) => {
+    for (const args of [["audit"], ["alerts", "pending"]]) {
+      const result = await cli(args, { AMLGUARD_STORAGE_CONNECTION_STRING: connectionString });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/TypeError|toLowerCase/);
+    }
+  });
+
+  it("validation messages name the flag or setting and the value, never a schema path", async () => {
+    const ENDPOINT = `/subscriptions/${SUB}/resourceGroups/rg-ml-dev/providers/Microsoft.MachineLearningServices/workspaces/mlw-sandbox-dev/onlineEndpoints/churn-score`;
+    const rule = await cli(["remediate", ENDPOINT, "--sandbox", "--rule", "nope"]);
+    expect(rule.stderr).toMatch(/^amlguard: --rule \(item 1\): "nope" must be one of workspace-public-network-access, /);
+    const reason = await cli(["remediate", ENDPOINT, "--sandbox", "--reason", "x"]);
+    expect(reason.stderr).toMatch(/^amlguard: --reason: "x" reason must say why/);
+    const setting = await cli(["scan"], { AMLGUARD_SUBSCRIPTION_IDS: `${SUB},not-a-guid` });
+    expect(setting.stderr).toMatch(/AMLGUARD_SUBSCRIPTION_IDS \(item 2\): "not-a-guid" must be a subscription GUID/);
+    for (const run of [rule, reason, setting]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).not.toMatch(/rules\.0|SUBSCRIPTION_IDS\.\d|Invalid option/);
     }
   });
 });

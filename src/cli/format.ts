@@ -2,6 +2,9 @@ import type { MlResourceKind } from "../arm/resource.js";
 import type { Finding } from "../rules/index.js";
 import type { AuditRecord } from "../state/audit.js";
 import { SEVERITY_ORDER } from "../rules/rule.js";
+import { table } from "./table.js";
+
+export { table, type Column } from "./table.js";
 
 /** "workspace/compute" style name: what an operator recognises, short enough for a terminal row. */
 export function shortName(resourceId: string): string {
@@ -19,88 +22,11 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
   );
 }
 
-/**
- * A table column. Identifiers and values an operator acts on are never cut: `whole` cells are shown in full (an
- * identifier), `words` cells wrap at spaces and `path` cells also after '/', never inside a word. When even that does
- * not fit the terminal, columns with a `drop` rank are left out, lowest rank first (README: CLI), and a note says so;
- * a word longer than its column runs past the edge rather than being cut. Piped output is never wrapped or dropped.
- */
-export interface Column {
-  header: string;
-  wrap?: "whole" | "words" | "path";
-  drop?: number;
-}
-
-export function table(columns: readonly Column[], rows: readonly string[][], width: number): string {
-  const cells = (c: number): string[] => rows.map((r) => r[c] ?? "");
-  const natural = columns.map((col, c) => Math.max(col.header.length, ...cells(c).map((cell) => cell.length)));
-  if (!Number.isFinite(width)) return render(columns.map((_, c) => c), natural, columns, rows, []);
-  const least = columns.map((col, c) =>
-    col.wrap === "words" || col.wrap === "path"
-      ? Math.max(...segments(col.header, "words").map((s) => s.trimEnd().length), ...cells(c).flatMap((cell) => segments(cell, col.wrap!).map((s) => s.trimEnd().length)))
-      : natural[c]!,
-  );
-  let visible = columns.map((_, c) => c);
-  const needed = (): number => visible.reduce((sum, c) => sum + least[c]!, 0) + 2 * (visible.length - 1);
-  const dropped: number[] = [];
-  while (needed() > width) {
-    const candidates = visible.filter((c) => columns[c]!.drop !== undefined).sort((a, b) => columns[a]!.drop! - columns[b]!.drop!);
-    if (candidates.length === 0) break;
-    dropped.push(candidates[0]!);
-    visible = visible.filter((c) => c !== candidates[0]);
-  }
-  const widths = [...least];
-  let spare = width - needed();
-  while (spare > 0) {
-    // One column at a time, to the one furthest from its natural width: prose gets room before it wraps again.
-    const short = visible.filter((c) => widths[c]! < natural[c]!).sort((a, b) => natural[b]! - widths[b]! - (natural[a]! - widths[a]!))[0];
-    if (short === undefined) break;
-    widths[short]! += 1;
-    spare -= 1;
-  }
-  return render(visible, widths, columns, rows, dropped);
-}
-
-function render(visible: number[], widths: number[], columns: readonly Column[], rows: readonly string[][], dropped: number[]): string {
-  const line = (cells: readonly string[]): string[] => {
-    const wrapped = visible.map((c) => wrap(cells[c] ?? "", widths[c]!, columns[c]!.wrap ?? "whole"));
-    const height = Math.max(...wrapped.map((w) => w.length));
-    return Array.from({ length: height }, (_, i) => wrapped.map((w, j) => (w[i] ?? "").padEnd(widths[visible[j]!]!)).join("  ").trimEnd());
-  };
-  const out = [...line(columns.map((c) => c.header)), ...rows.flatMap(line)];
-  if (dropped.length) {
-    const names = dropped.map((c) => columns[c]!.header).join(", ");
-    out.push(`(${names} left out to fit the terminal: widen it, pipe the output or use --json)`);
-  }
-  return out.join("\n");
-}
-
-/** Break opportunities: after spaces (words), and after '/' too (paths); each piece keeps its trailing separator. */
-function segments(text: string, mode: "whole" | "words" | "path"): string[] {
-  if (mode === "whole") return [text];
-  return text.match(mode === "path" ? /[^ /]*(?:[ /]+|$)/g : /[^ ]*(?: +|$)/g)?.filter(Boolean) ?? [text];
-}
-
-function wrap(text: string, width: number, mode: "whole" | "words" | "path"): string[] {
-  if (mode === "whole" || text.length <= width) return [text];
-  const lines: string[] = [];
-  let current = "";
-  for (const piece of segments(text, mode)) {
-    if (current && (current + piece).trimEnd().length > width) {
-      lines.push(current.trimEnd());
-      current = "";
-    }
-    current += piece;
-  }
-  if (current) lines.push(current.trimEnd());
-  return lines;
-}
-
-/** Findings, most severe first; the evidence column takes what is left of the terminal. */
+/** Findings, most severe first; on a narrow terminal the evidence goes under its row. */
 export function findingsTable(findings: readonly Finding[], columns = 100): string {
   if (findings.length === 0) return "No findings.";
   const rows = sortFindings(findings).map((f) => [f.severity.toUpperCase(), f.ruleId, shortName(f.resourceId), f.evidence.summary]);
-  return table([{ header: "SEVERITY", drop: 1 }, { header: "RULE" }, { header: "RESOURCE", wrap: "path" }, { header: "EVIDENCE", wrap: "words", drop: 2 }], rows, columns);
+  return table([{ header: "SEVERITY", drop: 1 }, { header: "RULE" }, { header: "RESOURCE", wrap: "path" }, { header: "EVIDENCE", wrap: "words", below: 1 }], rows, columns);
 }
 
 /** The audit trail, oldest first: what happened, to what, caused by whom, and what changed. */
@@ -122,8 +48,8 @@ export function auditTable(records: readonly AuditRecord[], columns = 100): stri
       { header: "DECISION" },
       { header: "RULE" },
       { header: "RESOURCE", wrap: "path" },
-      { header: "CAUSED BY", wrap: "words", drop: 2 },
-      { header: "CHANGE / REASON", wrap: "words", drop: 3 },
+      { header: "CAUSED BY", wrap: "words", below: 2 },
+      { header: "CHANGE / REASON", wrap: "words", below: 1 },
     ],
     rows,
     columns,

@@ -95,7 +95,8 @@ function isPastDue(input: unknown): boolean {
  */
 export function contextLogger(context: InvocationContext, base: Record<string, unknown> = {}): Logger {
   const line = (message: string, fields?: Record<string, unknown>): string => {
-    const all = { ...base, ...fields };
+    // A field the line leaves undefined does not hide the invocation's own (JSON would drop both).
+    const all = { ...base, ...Object.fromEntries(Object.entries(fields ?? {}).filter(([, value]) => value !== undefined)) };
     return Object.keys(all).length ? `${message} ${JSON.stringify(all)}` : message;
   };
   return {

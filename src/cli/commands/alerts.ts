@@ -23,7 +23,7 @@ export async function run(io: CliIo, _args: string[], options: { json?: boolean 
     e.nextAttemptAt.slice(0, 19),
     `${e.alert.severity} ${e.alert.outcome}: ${e.alert.title} (${shortName(e.alert.resourceId)})${e.lastError ? ` [${e.lastError}]` : ""}`,
   ]);
-  const columns = [{ header: "CHANNEL" }, { header: "STATUS" }, { header: "TRIES", drop: 2 }, { header: "NEXT TRY (UTC)", drop: 1 }, { header: "ALERT", wrap: "words" as const }];
+  const columns = [{ header: "CHANNEL" }, { header: "STATUS" }, { header: "TRIES", drop: 1 }, { header: "NEXT TRY (UTC)", below: 2 }, { header: "ALERT", wrap: "words" as const, below: 1 }];
   io.stdout.write(`${table(columns, rows, columnsOf(io.stdout))}\n`);
   return EXIT.ok;
 }

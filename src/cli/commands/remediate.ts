@@ -33,7 +33,7 @@ export async function run(io: CliIo, [resourceId]: string[], options: RemediateO
     if (options.json) writeJson(io, result);
     else {
       const rows = result.findings.map((f) => [f.decision, f.ruleId ?? "-", f.actionId ?? "-", f.message]);
-      const columns = [{ header: "DECISION" }, { header: "RULE" }, { header: "ACTION", drop: 1 }, { header: "DETAIL", wrap: "words" as const }];
+      const columns = [{ header: "DECISION" }, { header: "RULE" }, { header: "ACTION", below: 2 }, { header: "DETAIL", wrap: "words" as const, below: 1 }];
       io.stdout.write(`${result.dryRun ? "DRY RUN: nothing written\n" : ""}${table(columns, rows, columnsOf(io.stdout))}\n`);
     }
     return result.findings.some((f) => ["alerted", "failed", "exempt", "off", "duplicate"].includes(f.decision)) ? EXIT.findings : EXIT.ok;

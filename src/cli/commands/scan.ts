@@ -6,6 +6,7 @@ import { checkGuid, checkName } from "../args.js";
 import { countsLine, summaryTables } from "../format.js";
 import { columnsOf, EXIT, UsageError, writeJson, type CliIo } from "../io.js";
 import { progressReporter } from "../progress.js";
+import { fitLine } from "../table.js";
 import { printFindings } from "./evaluate.js";
 
 export interface ScanOptions {
@@ -80,7 +81,7 @@ export async function scanAndPrint(io: CliIo, clients: Pick<AzureClients, "arm" 
   if (errors.length) {
     // Only what was read goes to stdout, and never as "No findings".
     if (!options.json && checked > 0) {
-      io.stdout.write(`${countsLine(result.resourceCounts)} read (via ${via}) before the errors below\n`);
+      io.stdout.write(`${fitLine(`${countsLine(result.resourceCounts)} read (via ${via}) before the errors below`, columnsOf(io.stdout))}\n`);
       if (findings.length) printFindings(io, findings, false);
     }
     io.stderr.write(`amlguard: ${errors.length} part(s) of the scope could not be read: the result is incomplete, not an all-clear\n`);
@@ -91,7 +92,7 @@ export async function scanAndPrint(io: CliIo, clients: Pick<AzureClients, "arm" 
     return nothingChecked(io, `no Machine Learning resources in ${describeScope(scope)}${hint}`);
   }
   if (!options.json) {
-    io.stdout.write(`${countsLine(result.resourceCounts)} (via ${via})\n`);
+    io.stdout.write(`${fitLine(`${countsLine(result.resourceCounts)} (via ${via})`, columnsOf(io.stdout))}\n`);
     printFindings(io, findings, false);
     if (findings.length) io.stdout.write(`\n${summaryTables(findings, columnsOf(io.stdout))}\n`);
   }

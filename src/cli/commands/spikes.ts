@@ -70,7 +70,7 @@ export async function run(io: CliIo, _args: string[], options: SpikesOptions): P
       { header: "SOURCE" },
       { header: "PRINCIPAL / IP", wrap: "words" as const },
       { header: "TARGET", wrap: "path" as const },
-      { header: "FAILURES", drop: 2 },
+      { header: "FAILURES", below: 1 },
       { header: "SCORE", drop: 1 },
     ];
     if (rows.length) io.stdout.write(`${table(columns, rows, columnsOf(io.stdout))}\n`);
