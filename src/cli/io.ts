@@ -6,7 +6,7 @@ export interface CliIo {
   stdout: Output;
   stderr: Output;
   /** Standard input, for `evaluate -`. */
-  stdin?: AsyncIterable<string | Buffer>;
+  stdin?: AsyncIterable<string | Buffer> | Iterable<string | Buffer>;
   env: NodeJS.ProcessEnv;
   /** The Azure credential; DefaultAzureCredential (src/adapters.ts) when absent. */
   credential?: TokenCredential;
