@@ -24,7 +24,8 @@ function describeIssue(issue: z.core.$ZodIssue, nameOf: (path: readonly Property
   const field = nameOf(issue.path);
   const index = issue.path.findLast((p) => typeof p === "number");
   const name = `${field.name}${typeof index === "number" ? ` (item ${index + 1})` : ""}`;
-  const shown = !field.secret && issue.input !== undefined && typeof issue.input !== "object" && !CREDENTIAL_LIKE.test(String(issue.input));
+  const shown =
+    !field.secret && issue.input !== undefined && typeof issue.input !== "object" && !CREDENTIAL_LIKE.test(String(issue.input)) && !issue.message.includes(String(issue.input));
   const given = shown ? `${inert(issue.input)} ` : "";
   if (issue.input === undefined && issue.code === "invalid_type") return `${name} is required`;
   return `${name}: ${given}${phrase(issue)}`;
