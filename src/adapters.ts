@@ -23,7 +23,8 @@ export interface AzureClients {
 export function createAzureClients(config: AmlguardConfig, given: TokenCredential = createCredential()): AzureClients {
   const credential = explainedCredential(given);
   const logAnalytics = config.logAnalytics;
-  const storage = storageTargetOf(config, credential);
+  // Not checked here: a scan needs no storage, and createRuntime checks the target it is given.
+  const storage = config.storage && ("endpoint" in config.storage ? { endpoint: config.storage.endpoint, credential } : config.storage);
   return {
     arm: new ArmClient({ endpoint: config.armEndpoint, credential }),
     graph: new GraphClient({ endpoint: config.armEndpoint, credential }),

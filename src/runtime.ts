@@ -4,7 +4,7 @@ import { AcsEmailChannel, SmtpChannel, TeamsChannel, type AlertChannel } from ".
 import { Outbox } from "./alerts/outbox.js";
 import { AlertDedupe } from "./alerts/dedupe.js";
 import { AlertRouter } from "./alerts/router.js";
-import { createAzureClients, createCredential, type AzureClients } from "./adapters.js";
+import { checkConnectionString, createAzureClients, createCredential, type AzureClients } from "./adapters.js";
 import type { ArmClient } from "./azure/arm-client.js";
 import type { GraphClient } from "./azure/graph-client.js";
 import { armSource, filteredSource, graphSource, type EstateSource } from "./scan.js";
@@ -116,6 +116,7 @@ export async function createAzureRuntime(config: AmlguardConfig, credential: Tok
 export async function createRuntime(config: AmlguardConfig, clients: AzureClients, credential: TokenCredential): Promise<Runtime> {
   const target = clients.storage;
   if (!target) throw new ConfigError("no Table Storage configured: set AzureWebJobsStorage__accountName, AMLGUARD_TABLE_ENDPOINT or AMLGUARD_STORAGE_CONNECTION_STRING");
+  if ("connectionString" in target) checkConnectionString(target.connectionString);
   const { arm, graph } = clients;
   return {
     arm,

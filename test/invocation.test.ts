@@ -7,7 +7,8 @@ import { InvocationFailure, newInvocationContext } from "../src/handlers/invocat
 import { createOutboxHandler } from "../src/handlers/outbox.js";
 import { createSweepHandler } from "../src/handlers/sweep.js";
 import { RetryableEventError } from "../src/pipeline/process-event.js";
-import type { Runtime } from "../src/runtime.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { createAzureRuntime, type Runtime } from "../src/runtime.js";
 import type { AuditEntry } from "../src/state/audit.js";
 
 const { HttpRequest } = azureFunctions;
@@ -80,5 +81,11 @@ describe("the invocation wrapper", () => {
     const error = lines.find((l) => l.startsWith("error "))!;
     expect(error).toMatch(/connect ECONNREFUSED/);
     expect(fieldsOf(error)).toMatchObject({ correlationId: body.correlationId, functionName: "remediate" });
+  });
+
+  it("the Functions runtime refuses a malformed storage connection string in words, not a TypeError", async () => {
+    const made = createAzureRuntime(loadConfig({ AzureWebJobsStorage: "DefaultEndpointsProtocol=https;AccountName" }), { getToken: async () => null });
+    await expect(made).rejects.toBeInstanceOf(ConfigError);
+    await expect(made).rejects.toThrow(/storage connection string \(AMLGUARD_STORAGE_CONNECTION_STRING or AzureWebJobsStorage\) is malformed/);
   });
 });
