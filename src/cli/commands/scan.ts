@@ -73,9 +73,14 @@ export async function scanAndPrint(io: CliIo, clients: Pick<AzureClients, "arm" 
       ...(scope.resourceGroup ? { resourceGroup: scope.resourceGroup } : {}),
       resourceCounts: result.resourceCounts,
       checked,
+      computeSource: result.computeSource,
       findings,
       errors,
     });
+  }
+  // Where the computes came from matters when Resource Graph could not be trusted for them (src/scan.ts).
+  if (result.computeSource.via !== "graph" || result.computeSource.reason.startsWith("not verified")) {
+    if (result.via === "graph") io.stderr.write(`note: computes: ${result.computeSource.reason}${result.computeSource.via === "arm-fallback" ? " (listed through ARM instead)" : ""}\n`);
   }
   for (const e of errors) io.stderr.write(`error: ${e.scope}: ${e.message}\n`);
   if (errors.length) {
