@@ -5,7 +5,7 @@
  * which loads only the module of the command it runs.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../src/paths.js";
@@ -27,7 +27,8 @@ function median(values: number[]): number {
 }
 
 const unbundled = join(root, "dist", "functions", "index.js");
-if (!existsSync(unbundled)) execFileSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
+// Always from the current sources: a stale dist/ would time yesterday's CLI.
+execFileSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
 const bundled = join(mkdtempSync(join(tmpdir(), "amlguard-bundle-")), "index.js");
 await bundle(bundled);
 const samples = { bundled: [] as number[], unbundled: [] as number[] };
