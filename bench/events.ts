@@ -9,7 +9,7 @@ import { ArmClient } from "../src/azure/arm-client.js";
 import { mapLimit } from "../src/concurrency.js";
 import { DEMO_BOT, DEMO_SETTINGS } from "../src/demo.js";
 import { createEventGridHandler } from "../src/handlers/event-grid.js";
-import { newInvocationContext } from "../src/handlers/invocation.js";
+import { newInvocationContext } from "../src/handlers/local-context.js";
 import { openState, type Runtime } from "../src/runtime.js";
 import { ArmSandbox } from "../src/sandbox/arm-server.js";
 import { startAzuriteTables } from "../src/sandbox/azurite.js";

@@ -13,7 +13,7 @@ import type { ArmResource, JsonObject } from "../src/arm/resource.js";
 import { ArmClient } from "../src/azure/arm-client.js";
 import { DEMO_BOT } from "../src/demo.js";
 import { createEventGridHandler } from "../src/handlers/event-grid.js";
-import { newInvocationContext } from "../src/handlers/invocation.js";
+import { newInvocationContext } from "../src/handlers/local-context.js";
 import { silentLogger } from "../src/log.js";
 import type { PipelineSettings } from "../src/pipeline/settings.js";
 import { openAlerting, openState, type Runtime } from "../src/runtime.js";

@@ -3,7 +3,7 @@ import type { Alert, AlertSink } from "./alerts/alert.js";
 import type { JsonObject } from "./arm/resource.js";
 import { ArmClient } from "./azure/arm-client.js";
 import { createEventGridHandler } from "./handlers/event-grid.js";
-import { newInvocationContext } from "./handlers/invocation.js";
+import { newInvocationContext } from "./handlers/local-context.js";
 import type { PipelineSettings } from "./pipeline/settings.js";
 import { join } from "node:path";
 import { SmtpChannel, TeamsChannel } from "./alerts/channels.js";

@@ -3,7 +3,7 @@ import azureFunctions from "@azure/functions";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HttpAccessConfig } from "../src/config.js";
-import { newInvocationContext } from "../src/handlers/invocation.js";
+import { newInvocationContext } from "../src/handlers/local-context.js";
 import { createHttpHandlers } from "../src/handlers/http.js";
 import { openManual } from "../src/runtime.js";
 import { armExample, variant } from "./helpers/fixtures.js";

@@ -3,7 +3,8 @@ import { AggregateAuthenticationError, CredentialUnavailableError } from "@azure
 import { describe, expect, it } from "vitest";
 import { createEventGridHandler } from "../src/handlers/event-grid.js";
 import { createHttpHandlers } from "../src/handlers/http.js";
-import { InvocationFailure, newInvocationContext } from "../src/handlers/invocation.js";
+import { InvocationFailure } from "../src/handlers/invocation.js";
+import { newInvocationContext } from "../src/handlers/local-context.js";
 import { createOutboxHandler } from "../src/handlers/outbox.js";
 import { createSweepHandler } from "../src/handlers/sweep.js";
 import { RetryableEventError } from "../src/pipeline/process-event.js";

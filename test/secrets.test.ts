@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeliveryError, SmtpChannel, TeamsChannel } from "../src/alerts/channels.js";
 import { AlertRouter } from "../src/alerts/router.js";
 import { createHttpHandlers } from "../src/handlers/http.js";
-import { newInvocationContext } from "../src/handlers/invocation.js";
+import { newInvocationContext } from "../src/handlers/local-context.js";
 import type { Logger } from "../src/log.js";
 import { openAlerting, openManual } from "../src/runtime.js";
 import { startAzuriteTables, type RunningAzurite } from "../src/sandbox/azurite.js";

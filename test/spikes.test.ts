@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Alert } from "../src/alerts/alert.js";
 import { LogsClient } from "../src/azure/logs-client.js";
 import { createSpikesHandler } from "../src/handlers/spikes.js";
-import { newInvocationContext } from "../src/handlers/invocation.js";
+import { newInvocationContext } from "../src/handlers/local-context.js";
 import type { Runtime } from "../src/runtime.js";
 import { startAzuriteTables, type RunningAzurite } from "../src/sandbox/azurite.js";
 import { LogAnalyticsSandbox } from "../src/sandbox/log-analytics.js";

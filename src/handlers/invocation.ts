@@ -1,5 +1,4 @@
-import azureFunctions, { type InvocationContext, type LogHandler } from "@azure/functions";
-import { randomUUID } from "node:crypto";
+import type { InvocationContext } from "@azure/functions";
 import { explainCredentialError } from "../adapters.js";
 import { loadConfig } from "../config.js";
 import { describeError } from "../errors.js";
@@ -115,13 +114,4 @@ export function lazyAzureRuntime(): Promise<Runtime> {
     throw error;
   });
   return azureRuntime;
-}
-
-// @azure/functions is CommonJS; Node's ESM loader sees only some of its named exports, so take the class from the
-// default export.
-const { InvocationContext: Context } = azureFunctions;
-
-/** An @azure/functions InvocationContext (its own test mode), for invoking handlers outside the Functions host. */
-export function newInvocationContext(functionName: string, logHandler: LogHandler = () => undefined): InvocationContext {
-  return new Context({ invocationId: randomUUID(), functionName, logHandler });
 }

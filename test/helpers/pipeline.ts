@@ -4,7 +4,7 @@ import type { Alert } from "../../src/alerts/alert.js";
 import type { ArmResource, JsonObject } from "../../src/arm/resource.js";
 import { ArmClient } from "../../src/azure/arm-client.js";
 import { createEventGridHandler } from "../../src/handlers/event-grid.js";
-import { newInvocationContext } from "../../src/handlers/invocation.js";
+import { newInvocationContext } from "../../src/handlers/local-context.js";
 import type { PipelineSettings } from "../../src/pipeline/settings.js";
 import { openState, type Runtime } from "../../src/runtime.js";
 import { ArmSandbox, type ArmSandboxOptions } from "../../src/sandbox/arm-server.js";
