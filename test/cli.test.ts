@@ -274,6 +274,18 @@ describe("the CLI as an operator meets it", () => {
     expect((await cli(["spikes", "--sandbox", "--since", "soon"])).stderr).toMatch(/--since "soon" is not a duration like 30m, 24h or 7d/);
   });
 
+  it("the CLI's --since limit is the detector's: up to it the window starts where asked, past it the detector would clamp", async () => {
+    const { SPIKES_MAX_SINCE_MS } = await import("../src/cli/commands/spikes.js");
+    const { runSpikeDetection } = await import("../src/spikes/run.js");
+    const now = new Date("2026-11-25T12:00:00Z");
+    // Log Analytics answering with no rows: only the window arithmetic is exercised.
+    const logs = { failureBuckets: async () => [] } as unknown as import("../src/azure/logs-client.js").LogsClient;
+    const windowStart = async (backMs: number) =>
+      (await runSpikeDetection({ logs, alerts: { send: async () => undefined }, workspaceId: "w", portal: "https://portal.azure.com", now: () => now }, { since: new Date(now.getTime() - backMs) })).windowStart.getTime();
+    expect(await windowStart(SPIKES_MAX_SINCE_MS)).toBe(now.getTime() - SPIKES_MAX_SINCE_MS);
+    expect(await windowStart(SPIKES_MAX_SINCE_MS + 3_600_000)).toBe(now.getTime() - SPIKES_MAX_SINCE_MS);
+  });
+
   it.each([
     ["x", /malformed: expected Name=value pairs/],
     ["AccountName=devstoreaccount1;DefaultEndpointsProtocol=https", /needs AccountName or TableEndpoint, and AccountKey or SharedAccessSignature/],

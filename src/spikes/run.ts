@@ -29,7 +29,7 @@ export interface SpikeRun {
 
 const BUCKET_MS = DEFAULT_CHECKS.bucketHours * 3_600_000;
 /** A timer that was down for longer than this catches up on this much only (the baseline covers the rest). */
-export const MAX_CATCH_UP_MS = 24 * 3_600_000;
+const MAX_CATCH_UP_MS = 24 * 3_600_000;
 
 /**
  * One detection run: the window is from the last checkpoint (so a late or missed timer run covers what it missed)

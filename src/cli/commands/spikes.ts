@@ -3,10 +3,12 @@ import type { Alert } from "../../alerts/alert.js";
 import type { LogsClient } from "../../azure/logs-client.js";
 import { loadConfig } from "../../config.js";
 import { buildSpikeQuery } from "../../spikes/query.js";
-import { MAX_CATCH_UP_MS, runSpikeDetection, type SpikeRun } from "../../spikes/run.js";
+import { runSpikeDetection, type SpikeRun } from "../../spikes/run.js";
 import { checkGuid, parseSince } from "../args.js";
 import { table } from "../format.js";
 import { columnsOf, EXIT, UsageError, writeJson, type CliIo } from "../io.js";
+
+export const SPIKES_MAX_SINCE_MS = 24 * 3_600_000;
 
 export interface SpikesOptions {
   workspaceId?: string;
@@ -30,8 +32,9 @@ export async function run(io: CliIo, _args: string[], options: SpikesOptions): P
     return spikesFromRowsFile(options, io.stdout, io.stderr);
   }
   if (options.workspaceId !== undefined) checkGuid("--workspace-id", options.workspaceId, "Log Analytics workspace");
-  // The detector looks back at most MAX_CATCH_UP_MS from the last whole hour; a longer --since is refused, not shortened.
-  const since = parseSince("--since", options.since, new Date(), MAX_CATCH_UP_MS);
+  // The detector looks back at most 24 hours (MAX_CATCH_UP_MS in src/spikes/run.ts; test/cli.test.ts checks the two
+  // agree): a longer --since is refused, never silently shortened.
+  const since = parseSince("--since", options.since, new Date(), SPIKES_MAX_SINCE_MS);
   const alerts: Alert[] = [];
   const detect = (logs: LogsClient, workspaceId: string, workspaceResourceId?: string): Promise<SpikeRun> =>
     runSpikeDetection({ logs, alerts: { send: async (a) => void alerts.push(a) }, workspaceId, ...(workspaceResourceId ? { workspaceResourceId } : {}), portal: "https://portal.azure.com", now: () => new Date() }, { since });
