@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { auditTable, findingsTable } from "../src/cli/format.js";
+import { auditTable, findingsTable, table as plainTable } from "../src/cli/format.js";
 import { progressReporter } from "../src/cli/progress.js";
 import { table, type Column } from "../src/cli/table.js";
 import type { Finding } from "../src/rules/index.js";
@@ -60,6 +60,13 @@ describe("CLI tables", () => {
     const out = table([{ header: "TIME", drop: 1 }, { header: "ID" }], [["12:00:00", "a-very-long-identifier-that-fills-the-terminal"]], 50);
     expect(out).toContain("(TIME left out to fit the terminal");
     expect(out).toContain("a-very-long-identifier-that-fills-the-terminal");
+  });
+});
+
+describe("tables from plain headers (commands written against the older signature)", () => {
+  it("keep every column whole but the last, which wraps or moves under its row; width caps cut nothing", () => {
+    const out = plainTable(["ID", "NOTE"], [["workspace-public-access-behind-vnet", "a note long enough to need wrapping"]], 40, [10]);
+    expect(out.split("\n")).toEqual(["ID", "workspace-public-access-behind-vnet", "  note: a note long enough to need", "        wrapping"]);
   });
 });
 

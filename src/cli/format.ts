@@ -2,9 +2,20 @@ import type { MlResourceKind } from "../arm/resource.js";
 import type { Finding } from "../rules/index.js";
 import type { AuditRecord } from "../state/audit.js";
 import { SEVERITY_ORDER } from "../rules/rule.js";
-import { table } from "./table.js";
+import { table as layout, type Column } from "./table.js";
 
-export { table, type Column } from "./table.js";
+export { fitLine, type Column } from "./table.js";
+
+/**
+ * A table (src/cli/table.ts). Given plain headers, every column is an identifier kept whole except the last, which
+ * wraps as prose and moves under its row on a narrow terminal; widths once passed as caps are ignored (nothing is cut).
+ */
+export function table(columns: readonly Column[] | readonly string[], rows: readonly string[][], width: number, _maxWidths?: readonly number[]): string {
+  const spec = columns.map((column, i): Column =>
+    typeof column === "string" ? (i === columns.length - 1 && i > 0 ? { header: column, wrap: "words", below: 1 } : { header: column }) : column,
+  );
+  return layout(spec, rows, width);
+}
 
 /** "workspace/compute" style name: what an operator recognises, short enough for a terminal row. */
 export function shortName(resourceId: string): string {
