@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evaluateResource, RULES, ruleById } from "../src/rules/index.js";
+import { canonicalRuleId, evaluateResource, RULE_ALIASES, RULES, ruleById } from "../src/rules/index.js";
 import type { ArmResource } from "../src/arm/resource.js";
 import { armExample, variant } from "./helpers/fixtures.js";
 
@@ -22,7 +22,19 @@ describe("rule catalogue", () => {
       expect(rule.remediation.prose.length, rule.id).toBeGreaterThan(20);
       expect(rule.references.length, rule.id).toBeGreaterThan(0);
       expect(rule.appliesTo.length, rule.id).toBeGreaterThan(0);
+      expect(rule.remediation.az, rule.id).toMatch(/^az [a-z]+ .*<[^>]+>/);
+      expect(rule.remediation.bicep.length, rule.id).toBeGreaterThan(10);
+      expect(rule.compliance.azurePolicy.length + rule.compliance.mcsb.length, rule.id).toBeGreaterThan(0);
+      for (const guid of rule.compliance.azurePolicy) expect(rule.references.join(" "), `${rule.id} cites ${guid}`).toContain(guid);
     }
+  });
+
+  it("old ids keep working in settings: each alias names a current rule", () => {
+    for (const [old, current] of Object.entries(RULE_ALIASES)) {
+      expect(RULES.map((r) => r.id), old).not.toContain(old);
+      expect(canonicalRuleId(old), old).toBe(current);
+    }
+    expect(canonicalRuleId("workspace-no-network-isolation")).toBe("workspace-no-private-link");
   });
 
   it("carries exactly the ids the issue names, plus the policy-derived ones", () => {
@@ -30,7 +42,11 @@ describe("rule catalogue", () => {
       expect.arrayContaining([
         "workspace-public-network-access",
         "workspace-public-access-behind-vnet",
-        "workspace-no-network-isolation",
+        "workspace-no-private-link",
+        "workspace-outbound-not-restricted",
+        "workspace-no-resource-logs",
+        "workspace-no-user-assigned-identity",
+        "compute-not-in-vnet",
         "workspace-no-customer-managed-key",
         "compute-node-public-ip",
         "compute-public-ssh",
@@ -51,10 +67,22 @@ describe("rule catalogue", () => {
 });
 
 describe("workspaces (Azure's Workspace Get example)", () => {
-  const workspace = armExample("workspace-get");
+  const example = armExample("workspace-get");
+  // The example is private, CMK-encrypted, with an approved private endpoint; it has no managed network and no
+  // primary user-assigned identity, so the outbound and identity rules fire on it as it is.
+  const workspace = variant(example, (w) => {
+    w.properties.managedNetwork = { isolationMode: "AllowOnlyApprovedOutbound" };
+    w.properties.primaryUserAssignedIdentity = Object.keys(w.identity.userAssignedIdentities)[0];
+  });
 
-  it("the example is private, CMK-encrypted and has an approved private endpoint: nothing fires", () => {
+  it("Azure's example fires only the outbound and identity rules; with those set, nothing fires", () => {
+    expect(firing(example)).toEqual(["workspace-no-user-assigned-identity", "workspace-outbound-not-restricted"]);
     expect(firing(workspace)).toEqual([]);
+  });
+
+  it("resource logs are not evaluated without the diagnostic settings: never passed on nothing read", () => {
+    expect(firing(workspace)).not.toContain("workspace-no-resource-logs");
+    expect(evaluateResource(workspace, { diagnosticSettings: [] })!.map((f) => f.ruleId)).toEqual(["workspace-no-resource-logs"]);
   });
 
   it("absent publicNetworkAccess means Enabled (fail closed)", () => {
@@ -94,15 +122,30 @@ describe("workspaces (Azure's Workspace Get example)", () => {
     expect(fires("workspace-public-access-behind-vnet", variant(workspace, (w) => delete w.properties.allowPublicAccessWhenBehindVnet))).toBe(false);
   });
 
-  it("network isolation: a managed network or an approved private endpoint passes, anything else fires", () => {
+  it("inbound isolation: only an approved private endpoint passes; a managed network does not stand in for one", () => {
     const noPe = variant(workspace, (w) => (w.properties.privateEndpointConnections = []));
-    expect(fires("workspace-no-network-isolation", noPe)).toBe(true);
+    expect(fires("workspace-no-private-link", noPe)).toBe(true);
     const pending = variant(workspace, (w) => (w.properties.privateEndpointConnections[0].properties.privateLinkServiceConnectionState.status = "Pending"));
-    expect(fires("workspace-no-network-isolation", pending)).toBe(true);
-    for (const mode of ["AllowOnlyApprovedOutbound", "AllowInternetOutbound"]) {
-      expect(fires("workspace-no-network-isolation", variant(noPe, (w) => (w.properties.managedNetwork = { isolationMode: mode }))), mode).toBe(false);
+    expect(fires("workspace-no-private-link", pending)).toBe(true);
+    expect(fires("workspace-no-private-link", variant(pending, (w) => (w.properties.privateEndpointConnections[0].properties.privateLinkServiceConnectionState.status = "approved")))).toBe(false);
+  });
+
+  it("outbound isolation: only AllowOnlyApprovedOutbound passes (AllowInternetOutbound is not isolation)", () => {
+    for (const [mode, fails] of [["AllowOnlyApprovedOutbound", false], ["allowonlyapprovedoutbound", false], ["AllowInternetOutbound", true], ["Disabled", true]] as const) {
+      expect(fires("workspace-outbound-not-restricted", variant(workspace, (w) => (w.properties.managedNetwork = { isolationMode: mode }))), mode).toBe(fails);
     }
-    expect(fires("workspace-no-network-isolation", variant(noPe, (w) => (w.properties.managedNetwork = { isolationMode: "Disabled" })))).toBe(true);
+    expect(fires("workspace-outbound-not-restricted", variant(workspace, (w) => delete w.properties.managedNetwork))).toBe(true);
+  });
+
+  it("a hub-based Project is reached through its hub: neither isolation rule applies to it", () => {
+    const project = variant(workspace, (w) => {
+      w.kind = "Project";
+      w.properties.privateEndpointConnections = [];
+      delete w.properties.managedNetwork;
+    });
+    expect(ruleById("workspace-no-private-link")!.evaluate(project).status).toBe("not-applicable");
+    expect(ruleById("workspace-outbound-not-restricted")!.evaluate(project).status).toBe("not-applicable");
+    expect(fires("workspace-outbound-not-restricted", variant(project, (w) => (w.kind = "Hub")))).toBe(true);
   });
 
   it("CMK: absent encryption fires; Project workspaces inherit their hub's key and are not evaluated", () => {

@@ -1,5 +1,5 @@
 import { readPath } from "../arm/resource.js";
-import { fail, isManagedCompute, NOT_APPLICABLE, PASS, type Rule } from "./rule.js";
+import { fail, isEmptyValue, isManagedCompute, NOT_APPLICABLE, PASS, type Rule } from "./rule.js";
 
 const PATH = "properties.properties.idleTimeBeforeShutdown";
 
@@ -10,7 +10,11 @@ export const computeInstanceIdleShutdown: Rule = {
   appliesTo: ["compute"],
   rationale:
     "An instance that runs unattended keeps its identity, mounted data and open sessions available around the clock (and costs money).",
-  remediation: { prose: "Set idleTimeBeforeShutdown (for example PT60M) on the compute instance." },
+  remediation: {
+    prose: "Set idleTimeBeforeShutdown (for example PT60M) on the compute instance.",
+    az: "az ml compute create --name <compute instance> --resource-group <rg> --workspace-name <workspace> --file <compute-instance.yml with idle_time_before_shutdown_minutes: 60>",
+    bicep: "properties: { computeType: 'ComputeInstance', properties: { idleTimeBeforeShutdown: 'PT60M' } }",
+  },
   categories: ["hygiene"],
   compliance: { azurePolicy: ["679ddf89-ab8f-48a5-9029-e76054077449"], mcsb: [], cis: [] },
   references: [
@@ -20,7 +24,8 @@ export const computeInstanceIdleShutdown: Rule = {
   evaluate(resource) {
     if (!isManagedCompute(resource, ["ComputeInstance"])) return NOT_APPLICABLE;
     const value = readPath(resource, PATH);
-    if (typeof value === "string" && value.trim() !== "") return PASS;
+    // As the built-in: absent or empty() fails (an ISO 8601 duration such as PT60M passes).
+    if (!isEmptyValue(value)) return PASS;
     return fail("idleTimeBeforeShutdown is not set", { [PATH]: value });
   },
 };

@@ -1,5 +1,5 @@
 import { readPath } from "../arm/resource.js";
-import { fail, isManagedCompute, NOT_APPLICABLE, PASS, type Rule } from "./rule.js";
+import { fail, isBooleanValue, isManagedCompute, NOT_APPLICABLE, PASS, type Rule } from "./rule.js";
 
 const PATH = "properties.properties.osImageMetadata.isLatestOsImageVersion";
 
@@ -9,9 +9,13 @@ export const computeInstanceOutdatedImage: Rule = {
   severity: "medium",
   appliesTo: ["compute"],
   rationale: "Compute instances are not patched in place; an old image carries known vulnerabilities until it is recreated.",
-  remediation: { prose: "Recreate the compute instance to get the latest image (keep data on workspace storage)." },
+  remediation: {
+    prose: "Recreate the compute instance to get the latest image (keep data on workspace storage).",
+    az: "az ml compute create --name <new compute instance> --type ComputeInstance --size <vm size> --resource-group <rg> --workspace-name <workspace>",
+    bicep: "a new Microsoft.MachineLearningServices/workspaces/computes with computeType 'ComputeInstance': the image is chosen when it is created",
+  },
   categories: ["hygiene"],
-  compliance: { azurePolicy: ["f110a506-2dcb-422e-bcea-d533fc8c35e2"], mcsb: ["PV-6"], cis: [] },
+  compliance: { azurePolicy: ["f110a506-2dcb-422e-bcea-d533fc8c35e2"], mcsb: ["PV-2", "PV-6"], cis: [] },
   references: [
     "https://learn.microsoft.com/azure/machine-learning/concept-vulnerability-management",
     "Azure Policy f110a506-2dcb-422e-bcea-d533fc8c35e2: Azure Machine Learning compute instances should be recreated to get the latest software updates",
@@ -20,7 +24,7 @@ export const computeInstanceOutdatedImage: Rule = {
     if (!isManagedCompute(resource, ["ComputeInstance"])) return NOT_APPLICABLE;
     const value = readPath(resource, PATH);
     // Only an explicit false is evidence; absent metadata says nothing about the image.
-    if (value === false || (typeof value === "string" && value.toLowerCase() === "false")) {
+    if (isBooleanValue(value, false)) {
       const current = readPath(resource, "properties.properties.osImageMetadata.currentImageVersion");
       const latest = readPath(resource, "properties.properties.osImageMetadata.latestImageVersion");
       return fail(`OS image ${String(current ?? "?")} is not the latest (${String(latest ?? "?")})`, { [PATH]: value });

@@ -1,5 +1,5 @@
 import { readPath } from "../arm/resource.js";
-import { describe, fail, isManagedCompute, NOT_APPLICABLE, PASS, type Rule } from "./rule.js";
+import { describe, fail, isBooleanValue, isManagedCompute, NOT_APPLICABLE, PASS, type Rule } from "./rule.js";
 
 const PATH = "properties.disableLocalAuth";
 
@@ -10,7 +10,12 @@ export const computeLocalAuth: Rule = {
   appliesTo: ["compute"],
   rationale:
     "Local (key/password) authentication bypasses Microsoft Entra ID, so access is neither conditional nor attributable.",
-  remediation: { prose: "Recreate the compute with disableLocalAuth true (create-only) and grant access through Entra ID roles." },
+  remediation: {
+    prose: "Recreate the compute with disableLocalAuth true (create-only) and grant access through Entra ID roles.",
+    // az ml compute create has no flag for it (nor its YAML schema): the ARM create carries it.
+    az: "az rest --method put --url 'https://management.azure.com<new compute id>?api-version=2025-09-01' --body @<compute.json with properties.disableLocalAuth true>",
+    bicep: "properties: { computeType: '<AmlCompute|ComputeInstance>', disableLocalAuth: true } (at create)",
+  },
   categories: ["authentication"],
   compliance: { azurePolicy: ["e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f"], mcsb: ["IM-1"], cis: [] },
   references: [
@@ -20,7 +25,8 @@ export const computeLocalAuth: Rule = {
   evaluate(resource) {
     if (!isManagedCompute(resource)) return NOT_APPLICABLE;
     const value = readPath(resource, PATH);
-    if (value === true) return PASS;
+    // true, or "true" in any casing as some exports carry it (Azure Policy compares both the same way).
+    if (isBooleanValue(value, true)) return PASS;
     return fail(`disableLocalAuth is ${describe(value, "false")}`, { [PATH]: value });
   },
 };

@@ -10,7 +10,11 @@ export const computeNodePublicIp: Rule = {
   appliesTo: ["compute"],
   rationale:
     "Nodes with public IPs are addressable from the internet and egress directly, bypassing the VNet's controls.",
-  remediation: { prose: "Recreate the compute with enableNodePublicIp false inside a VNet subnet or a managed network (the setting is create-only)." },
+  remediation: {
+    prose: "Recreate the compute with enableNodePublicIp false inside a VNet subnet or a managed network (the setting is create-only).",
+    az: "az ml compute create --name <compute> --type <AmlCompute|ComputeInstance> --size <vm size> --resource-group <rg> --workspace-name <workspace> --enable-node-public-ip false --vnet-name <vnet> --subnet <subnet id>",
+    bicep: "properties: { computeType: '<AmlCompute|ComputeInstance>', properties: { enableNodePublicIp: false, subnet: { id: subnet.id } } } (at create)",
+  },
   fix: "contain-compute",
   categories: ["internet-exposed"],
   compliance: { azurePolicy: [], mcsb: ["NS-2"], cis: [] },

@@ -11,7 +11,11 @@ export const computePublicSsh: Rule = {
   severity: "high",
   appliesTo: ["compute"],
   rationale: "A public SSH port exposes every node to credential stuffing and exploits from the internet.",
-  remediation: { prose: "Recreate the compute instance with sshPublicAccess Disabled, or the cluster with remoteLoginPortPublicAccess Disabled (create-only)." },
+  remediation: {
+    prose: "Recreate the compute instance with sshPublicAccess Disabled, or the cluster with remoteLoginPortPublicAccess Disabled (create-only).",
+    az: "az ml compute create --name <compute> --type <AmlCompute|ComputeInstance> --size <vm size> --resource-group <rg> --workspace-name <workspace> --ssh-public-access-enabled false",
+    bicep: "ComputeInstance: properties: { properties: { sshSettings: { sshPublicAccess: 'Disabled' } } }; AmlCompute: properties: { properties: { remoteLoginPortPublicAccess: 'Disabled' } } (at create)",
+  },
   fix: "contain-compute",
   categories: ["internet-exposed"],
   compliance: { azurePolicy: [], mcsb: ["NS-2"], cis: [] },

@@ -10,7 +10,11 @@ export const endpointKeyAuth: Rule = {
   appliesTo: ["onlineEndpoint"],
   rationale:
     "Static endpoint keys never expire, are shared rather than attributable, and survive the departure of whoever copied them.",
-  remediation: { prose: "Use authMode AADToken (Microsoft Entra tokens) or AMLToken; rotate and retire the keys." },
+  remediation: {
+    prose: "Use authMode AADToken (Microsoft Entra tokens) or AMLToken; rotate and retire the keys.",
+    az: "az ml online-endpoint create --name <endpoint> --resource-group <rg> --workspace-name <workspace> --file <endpoint.yml> --set auth_mode=aad_token",
+    bicep: "properties: { authMode: 'AADToken' }",
+  },
   categories: ["authentication"],
   compliance: { azurePolicy: [], mcsb: ["IM-1"], cis: [] },
   references: ["https://learn.microsoft.com/azure/machine-learning/how-to-authenticate-online-endpoint"],

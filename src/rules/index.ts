@@ -3,6 +3,7 @@ import { computeInstanceIdleShutdown } from "./compute-instance-idle-shutdown.js
 import { computeInstanceOutdatedImage } from "./compute-instance-outdated-image.js";
 import { computeLocalAuth } from "./compute-local-auth.js";
 import { computeNodePublicIp } from "./compute-node-public-ip.js";
+import { computeNotInVnet } from "./compute-not-in-vnet.js";
 import { computePublicSsh } from "./compute-public-ssh.js";
 import { deploymentPublicEgress } from "./deployment-public-egress.js";
 import { endpointKeyAuth } from "./endpoint-key-auth.js";
@@ -11,7 +12,10 @@ import { endpointPublicNetworkAccess } from "./endpoint-public-network-access.js
 import { registryPublicNetworkAccess } from "./registry-public-network-access.js";
 import { checkedRule, type Evidence, type Rule, type RuleInputs, type RuleMetadata, type Severity } from "./rule.js";
 import { workspaceNoCustomerManagedKey } from "./workspace-no-customer-managed-key.js";
-import { workspaceNoNetworkIsolation } from "./workspace-no-network-isolation.js";
+import { workspaceNoPrivateLink } from "./workspace-no-private-link.js";
+import { workspaceNoResourceLogs } from "./workspace-no-resource-logs.js";
+import { workspaceNoUserAssignedIdentity } from "./workspace-no-user-assigned-identity.js";
+import { workspaceOutboundNotRestricted } from "./workspace-outbound-not-restricted.js";
 import { workspacePublicAccessBehindVnet } from "./workspace-public-access-behind-vnet.js";
 import { workspacePublicNetworkAccess } from "./workspace-public-network-access.js";
 
@@ -19,9 +23,13 @@ import { workspacePublicNetworkAccess } from "./workspace-public-network-access.
 export const RULES: readonly Rule[] = [
   workspacePublicNetworkAccess,
   workspacePublicAccessBehindVnet,
-  workspaceNoNetworkIsolation,
+  workspaceNoPrivateLink,
+  workspaceOutboundNotRestricted,
   workspaceNoCustomerManagedKey,
+  workspaceNoResourceLogs,
+  workspaceNoUserAssignedIdentity,
   computeNodePublicIp,
+  computeNotInVnet,
   computePublicSsh,
   computeLocalAuth,
   endpointPublicNetworkAccess,
@@ -36,10 +44,13 @@ export const RULES: readonly Rule[] = [
 /** Every id a mode setting or an exemption may name. */
 export const RULE_IDS: readonly string[] = RULES.map((rule) => rule.id);
 
-/** Ids that were renamed, so existing settings keep working: old id → current id. */
+/** Ids that were renamed or split, so existing mode settings keep working: old id → current id. */
 export const RULE_ALIASES: Readonly<Record<string, string>> = {
   // Named after the workspace once; the setting it checks lives on each online endpoint.
   "workspace-no-traffic-logs": "endpoint-no-traffic-logs",
+  // Split into inbound (private link) and outbound (managed network) isolation, each agreeing with its Azure Policy
+  // built-in. The old id maps to the inbound rule: a setting or exemption naming it does not reach the outbound rule.
+  "workspace-no-network-isolation": "workspace-no-private-link",
 };
 
 /** The current id for a rule id or one of its old names; undefined when neither. */

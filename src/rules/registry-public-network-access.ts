@@ -8,7 +8,11 @@ export const registryPublicNetworkAccess: Rule = {
   severity: "high",
   appliesTo: ["registry"],
   rationale: "Registries hold models, environments and components shared across workspaces; public access exposes them all.",
-  remediation: { prose: "Set the registry's publicNetworkAccess to Disabled and reach it through private endpoints." },
+  remediation: {
+    prose: "Set the registry's publicNetworkAccess to Disabled and reach it through private endpoints.",
+    az: "az resource update --ids <registry id> --set properties.publicNetworkAccess=Disabled",
+    bicep: "properties: { publicNetworkAccess: 'Disabled' }",
+  },
   fix: "disable-public-network-access",
   categories: ["internet-exposed"],
   compliance: { azurePolicy: [], mcsb: ["NS-2"], cis: [] },

@@ -19,7 +19,12 @@ export type RelatedKind = (typeof RELATED_KINDS)[number];
 export const CATEGORIES = ["internet-exposed", "authentication", "encryption", "logging", "hygiene"] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-/** Microsoft cloud security benchmark v1 control ids, e.g. NS-2, IM-1, LT-3. */
+/**
+ * Microsoft cloud security benchmark v1 control ids, e.g. NS-2, IM-1, LT-3. Where a rule mirrors a built-in, the
+ * control is the one Azure's own benchmark initiative files that built-in under (azure-policy
+ * `built-in-policies/policySetDefinitions/Security Center/AzureSecurityCenter.json` and `MCSBv2.json`, groups
+ * `Azure_Security_Benchmark_v3.0_<id>`: MCSB v1 kept the ASB v3 ids); docs/policy-builtins.md lists them.
+ */
 const MCSB_CONTROL = /^(NS|IM|PA|DP|AM|LT|IR|PV|ES|BR|DS|GS)-\d{1,2}$/;
 
 /** A rule's metadata, validated at load (like a Prowler check's .metadata.json, but type-checked). */
@@ -34,17 +39,17 @@ export const ruleMetadataSchema = z
     remediation: z.object({
       /** What a person does, in prose: the next step of an alert. */
       prose: z.string().min(10),
-      /** The `az` command (or commands) that fixes it, with placeholders in angle brackets. */
-      az: z.string().min(5).optional(),
-      /** The Bicep property assignment that keeps it fixed in infrastructure as code. */
-      bicep: z.string().min(5).optional(),
+      /** The `az` command that fixes it, with placeholders in angle brackets (create-only settings: the create). */
+      az: z.string().regex(/^az [a-z]/, "remediation.az is an az command").refine((az) => /<[^>]+>/.test(az), "remediation.az names its inputs as <placeholders>"),
+      /** The Bicep property that keeps it fixed in infrastructure as code (create-only settings: at create). */
+      bicep: z.string().min(5),
     }),
     compliance: z.object({
       /** Names (GUIDs) of the Azure Policy built-in definitions this rule gives the same verdict as. */
       azurePolicy: z.array(z.string().regex(GUID_PATTERN, "Azure Policy built-ins are named by GUID")),
       /** Microsoft cloud security benchmark controls. */
       mcsb: z.array(z.string().regex(MCSB_CONTROL, "MCSB control ids look like NS-2")),
-      /** CIS Microsoft Azure Foundations Benchmark recommendations, where one applies. */
+      /** CIS Microsoft Azure Foundations Benchmark v3.0.0 recommendation numbers, where one applies. */
       cis: z.array(z.string().regex(/^\d+(\.\d+)+$/, "CIS recommendation numbers look like 6.1.2")),
     }),
     fix: z.enum(FIX_INTENTS).optional(),
@@ -96,6 +101,18 @@ export const NOT_APPLICABLE: Evaluation = { status: "not-applicable" };
 export function fail(summary: string, observed: Record<string, JsonValue | undefined>): Evaluation {
   const withNulls = Object.fromEntries(Object.entries(observed).map(([path, value]) => [path, value ?? null]));
   return { status: "fail", evidence: { summary, observed: withNulls } };
+}
+
+/** A boolean as ARM returns it, or as a string in any casing (some exports carry "true"); Azure Policy compares both. */
+export function isBooleanValue(value: JsonValue | undefined, expected: boolean): boolean {
+  return value === expected || (typeof value === "string" && value.toLowerCase() === String(expected));
+}
+
+/** Absent, null, "", [] or {}: what Azure Policy's empty() (and a missing property) treat as no value. */
+export function isEmptyValue(value: JsonValue | undefined): boolean {
+  if (value === undefined || value === null || value === "") return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === "object" && Object.keys(value).length === 0;
 }
 
 /** Shows a value for evidence text, naming the documented default when the property is absent. */

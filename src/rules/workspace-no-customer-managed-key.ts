@@ -11,7 +11,11 @@ export const workspaceNoCustomerManagedKey: Rule = {
   rationale:
     "Regulated teams must control, rotate and revoke the key protecting workspace metadata and data at rest; " +
     "Microsoft-managed keys do not allow that.",
-  remediation: { prose: "Create the workspace with encryption.status Enabled and a Key Vault key (CMK can only be set at creation: recreate and migrate)." },
+  remediation: {
+    prose: "Create the workspace with encryption.status Enabled and a Key Vault key (CMK can only be set at creation: recreate and migrate).",
+    az: "az ml workspace create --name <workspace> --resource-group <rg> --file <workspace.yml with customer_managed_key: {key_vault: <key vault id>, key_uri: <key url>}>",
+    bicep: "properties: { encryption: { status: 'Enabled', keyVaultProperties: { keyVaultArmId: keyVault.id, keyIdentifier: key.properties.keyUriWithVersion } } } (at create)",
+  },
   categories: ["encryption"],
   compliance: { azurePolicy: ["ba769a63-b8cc-4b2d-abf6-ac33c7204be8"], mcsb: ["DP-5"], cis: [] },
   references: [
