@@ -7,7 +7,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { ChainedTokenCredential, CredentialUnavailableError } from "@azure/identity";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cli } from "./helpers/cli.js";
-import { armExample } from "./helpers/fixtures.js";
+import { armExample, variant } from "./helpers/fixtures.js";
 
 const run = promisify(execFile);
 let dir: string;
@@ -18,13 +18,20 @@ function file(name: string, content: unknown): string {
   return path;
 }
 
+/** Azure's Workspace Get example with the two settings it lacks for every workspace rule: outbound restricted, a primary user-assigned identity. */
+const compliantWorkspace = () =>
+  variant(armExample("workspace-get"), (w) => {
+    w.properties.managedNetwork = { isolationMode: "AllowOnlyApprovedOutbound" };
+    w.properties.primaryUserAssignedIdentity = Object.keys(w.identity.userAssignedIdentities)[0];
+  });
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "amlguard-cli-"));
 });
 
 describe("amlguard evaluate", () => {
   it("exits 0 with no findings for a compliant resource", async () => {
-    const result = await cli(["evaluate", file("ok.json", armExample("workspace-get"))]);
+    const result = await cli(["evaluate", file("ok.json", compliantWorkspace())]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("No findings.");
   });
@@ -63,7 +70,7 @@ describe("amlguard evaluate", () => {
 
   it("skips unsupported resource types with a note on stderr", async () => {
     const storage = { id: "/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z", type: "Microsoft.Storage/storageAccounts" };
-    const result = await cli(["evaluate", file("mixed.json", [storage, armExample("workspace-get")])]);
+    const result = await cli(["evaluate", file("mixed.json", [storage, compliantWorkspace()])]);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("skipped 1 resource(s) of unsupported type Microsoft.Storage/storageAccounts");
   });
@@ -107,7 +114,8 @@ describe("amlguard scan", () => {
 
   it("prints a summary by rule and by subscription", async () => {
     const result = await cli(["scan", "--sandbox"]);
-    expect(result.stdout).toMatch(/FINDINGS\s+RULE\n\s*\d+\s+workspace-public-network-access/);
+    expect(result.stdout).toMatch(/FINDINGS\s+RULE\n\s*\d+\s+[a-z][a-z-]+\n/);
+    expect(result.stdout).toMatch(/\n\s*\d+\s+workspace-public-network-access\n/);
     expect(result.stdout).toMatch(/FINDINGS\s+SUBSCRIPTION\n\s*\d+\s+3f2b6c1e-8d4a-4b7e-9c1f-2a5d7e9b0c11/);
   });
 

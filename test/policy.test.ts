@@ -132,7 +132,7 @@ describe("workspace-no-resource-logs agrees with Azure Policy afe0c3be-ba3b-4544
     for (const enabled of enableds) {
       for (const retention of retentions) {
         for (const toStorage of [false, true]) {
-          for (const entry of [{ categoryGroup: "allLogs" }, { category: "AmlComputeClusterEvent" }]) {
+          for (const entry of [{ categoryGroup: "allLogs" }, { category: "AmlComputeClusterEvent" }] as JsonObject[]) {
             const one = setting("s1", enabled, retention, toStorage, entry);
             cases.push({ description: `logs enabled ${JSON.stringify(enabled)}, retention ${JSON.stringify(retention ?? "absent")}, to ${toStorage ? "storage" : "Log Analytics"}, ${JSON.stringify(entry)}`, settings: [one] });
           }

@@ -1,4 +1,4 @@
-import type { Severity } from "../rules/rule.js";
+import type { RuleMetadata, Severity } from "../rules/rule.js";
 import type { Actor } from "../state/audit.js";
 
 export type AlertOutcome = "remediated" | "dry-run" | "needs-action" | "failed";
@@ -9,6 +9,8 @@ export interface Alert {
   outcome: AlertOutcome;
   resourceId: string;
   ruleId?: string;
+  /** The rule's Azure Policy built-ins and benchmark controls, so the alert lands in the team's compliance vocabulary. */
+  compliance?: RuleMetadata["compliance"];
   title: string;
   rationale?: string;
   /** The rule's evidence, one line. */

@@ -58,9 +58,22 @@ export function factsOf(alert: Alert, portal?: string): Array<[string, string]> 
   if (alert.undo) facts.push(["Undo", alert.undo]);
   if (alert.nextStep) facts.push(["Next step", alert.nextStep]);
   if (alert.ruleId) facts.push(["Rule", alert.ruleId]);
+  const compliance = complianceText(alert.compliance);
+  if (compliance) facts.push(["Compliance", compliance]);
   if (alert.correlationId) facts.push(["Correlation id", alert.correlationId]);
   facts.push(["Time (UTC)", alert.at]);
   return facts;
+}
+
+/** "Azure Policy <guid> · MCSB NS-2 · CIS 6.4": whole ids, never shortened (people search for them). */
+export function complianceText(compliance: Alert["compliance"]): string | undefined {
+  if (!compliance) return undefined;
+  const parts = [
+    ...compliance.azurePolicy.map((guid) => `Azure Policy ${guid}`),
+    ...(compliance.mcsb.length ? [`MCSB ${compliance.mcsb.join(", ")}`] : []),
+    ...(compliance.cis.length ? [`CIS Azure ${compliance.cis.join(", ")}`] : []),
+  ];
+  return parts.length ? parts.join(" · ") : undefined;
 }
 
 export function summaryLine(alerts: readonly Alert[]): string {

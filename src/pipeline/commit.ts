@@ -126,6 +126,7 @@ function alertFor(violation: Violation, read: ArmRead, ctx: ActContext, deps: Pi
     severity: rule.severity,
     resourceId: read.resource.id,
     ruleId: rule.id,
+    compliance: rule.compliance,
     title: rule.title,
     rationale: rule.rationale,
     evidence: evidence.summary,

@@ -62,7 +62,7 @@ export function spellings(values: readonly JsonValue[]): CaseValue[] {
     else out.push(value);
   }
   out.push(...UNNAMED);
-  return [...new Map(out.map((v) => [typeof v === "symbol" ? "absent" : JSON.stringify(v), v])).values()];
+  return [...new Map<string, CaseValue>(out.map((v) => [v === ABSENT ? "absent" : JSON.stringify(v), v])).values()];
 }
 
 export function setPath(target: JsonObject, path: string, value: CaseValue): void {
