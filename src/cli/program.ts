@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   alerts: () => import("./commands/alerts.js"),
   demo: () => import("./commands/demo.js"),
   start: () => import("./commands/start.js"),
+  rules: () => import("./commands/rules.js"),
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -55,6 +56,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option("--sandbox", "scan the embedded sandbox instead of Azure")
     .option("--json", "print the result as JSON")
     .action(lazy("scan"));
+
+  program
+    .command("rules")
+    .description("list the rule catalogue: id, severity, categories, Azure Policy / benchmark ids, fix or alert only, title")
+    .option("--json", "print the catalogue as JSON (with remediation commands and Bicep)")
+    .action(lazy("rules"));
 
   program
     .command("demo")
