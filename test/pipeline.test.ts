@@ -11,8 +11,8 @@ const REGISTRY_ID = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Micros
 
 /**
  * Azure's Workspace Get example made compliant with every workspace rule: it already has an approved private endpoint
- * and CMK; it gets an outbound-restricted managed network and its user-assigned identity as the primary one (its
- * resource logs are collected by the diagnostic setting `start` adds).
+ * and CMK; it gets an outbound-restricted managed network and its user-assigned identity as the primary one. (Its
+ * resource logs are not evaluated here: events skip related reads; the sweep evaluates them.)
  */
 function estate(): ArmResource[] {
   return [
@@ -45,14 +45,6 @@ function estate(): ArmResource[] {
   ];
 }
 
-/** The harness, with the workspace's resource logs sent to Log Analytics (a diagnostic setting writes no event). */
-async function start(resources: ArmResource[], settings?: Parameters<typeof startHarness>[2]): Promise<Harness> {
-  const harness = await startHarness(azurite.connectionString, resources, settings);
-  const logAnalytics = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.OperationalInsights/workspaces/law1`;
-  await harness.userArm.put(`${WS_ID}/providers/Microsoft.Insights/diagnosticSettings/logs`, { properties: { workspaceId: logAnalytics, logs: [{ categoryGroup: "allLogs", enabled: true }] } }, {}, "2021-05-01-preview");
-  return harness;
-}
-
 /** The estate with the compute instance's SSH open to the internet (create-only: it can only be seeded so). */
 function withOpenInstance(state: string): ArmResource[] {
   return estate().map((r) =>
@@ -80,7 +72,7 @@ async function userWrite(path: string, change: (resource: any) => void): Promise
 
 describe("event pipeline: remediation end to end (sandbox events → real handler → ARM)", () => {
   it("workspace made public: PATCHed back to Disabled, confirmed, audited with who/before/after, alerted with undo", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
     const [event] = await waitForEvents(h, 1);
     await h.deliver(event);
@@ -104,7 +96,7 @@ describe("event pipeline: remediation end to end (sandbox events → real handle
   });
 
   it("the bot's own write fires an event too: verified, never acted on again (no loop)", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
     await h.deliver((await waitForEvents(h, 1))[0]);
     const writesAfterRemediation = h.botWrites();
@@ -117,7 +109,7 @@ describe("event pipeline: remediation end to end (sandbox events → real handle
   });
 
   it("a still-violating resource written by the bot itself is recorded as own-write, without a second action", async () => {
-    h = await start(withOpenInstance("Stopped"));
+    h = await startHarness(azurite.connectionString, withOpenInstance("Stopped"));
     await h.userArm.action(`${INSTANCE_ID}/start`);
     await h.deliver((await waitForEvents(h, 1))[0]);
     expect((h.sandbox.resource(INSTANCE_ID) as any).properties.properties.state).toBe("Stopped");
@@ -136,7 +128,7 @@ describe("event pipeline: remediation end to end (sandbox events → real handle
   });
 
   it("online endpoint: read-modify-PUT with If-Match; every property amlguard does not own comes back byte-identical", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     const unmodelled = { futureAuthPolicy: { tokenLifetime: "PT1H", audiences: ["api://x", "api://y"] }, "x-vendor": [1, "two", { three: null }] };
     await userWrite(ENDPOINT_ID, (e) => {
       e.properties.publicNetworkAccess = "Enabled";
@@ -163,7 +155,7 @@ describe("event pipeline: remediation end to end (sandbox events → real handle
   });
 
   it("registry: read-modify-PUT, only publicNetworkAccess changes", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await userWrite(REGISTRY_ID, (r) => (r.properties.publicNetworkAccess = "Enabled"));
     const before = h.sandbox.resource(REGISTRY_ID) as any;
     await h.deliver((await waitForEvents(h, 1))[0]);
@@ -174,7 +166,7 @@ describe("event pipeline: remediation end to end (sandbox events → real handle
   });
 
   it("compute instance with public SSH started by a user (ResourceActionSuccess): stopped again, alerted that it must be recreated", async () => {
-    h = await start(withOpenInstance("Stopped"));
+    h = await startHarness(azurite.connectionString, withOpenInstance("Stopped"));
     await h.userArm.action(`${INSTANCE_ID}/start`);
     const [started] = await waitForEvents(h, 1);
     expect((started as any).eventType).toBe("Microsoft.Resources.ResourceActionSuccess");
@@ -187,7 +179,7 @@ describe("event pipeline: remediation end to end (sandbox events → real handle
   });
 
   it("cluster with public IP and SSH: capped once (maxNodeCount 0 so no job can start a node), undo restores both counts, never deleted", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await h.userArm.patch(CLUSTER_ID, { properties: { properties: { scaleSettings: { maxNodeCount: 4, minNodeCount: 2 } } } });
     await h.deliver((await waitForEvents(h, 1))[0]);
     const cluster = h.sandbox.resource(CLUSTER_ID) as any;
@@ -206,7 +198,7 @@ describe("event pipeline: remediation end to end (sandbox events → real handle
 
 describe("event pipeline: at-least-once delivery", () => {
   it("a duplicate delivery writes nothing and alerts nothing the second time", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
     const [event] = await waitForEvents(h, 1);
     await h.deliver(event);
@@ -218,7 +210,7 @@ describe("event pipeline: at-least-once delivery", () => {
   });
 
   it("eight concurrent deliveries of one event: exactly one write, one alert", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await userWrite(ENDPOINT_ID, (e) => (e.properties.publicNetworkAccess = "Enabled"));
     const [event] = await waitForEvents(h, 1);
     await Promise.all(Array.from({ length: 8 }, () => h.deliver(structuredClone(event))));
@@ -227,7 +219,7 @@ describe("event pipeline: at-least-once delivery", () => {
   });
 
   it("two different events about the same state (out of order, concurrent): one write", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await userWrite(ENDPOINT_ID, (e) => (e.properties.publicNetworkAccess = "Enabled"));
     const [event] = await waitForEvents(h, 1);
     const twin = { ...structuredClone(event), id: "another-event-id" };
@@ -238,7 +230,7 @@ describe("event pipeline: at-least-once delivery", () => {
 
 describe("event pipeline: failures", () => {
   it("rides out a 429 storm (Retry-After honoured by the SDK pipeline)", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
     const [event] = await waitForEvents(h, 1);
     h.sandbox.faults.add({ kind: "throttle", method: "PATCH", retryAfterSeconds: 1, times: 2 });
@@ -248,7 +240,7 @@ describe("event pipeline: failures", () => {
   });
 
   it("persistent 5xx: the handler throws (Event Grid retries) and the redelivery succeeds, writing once", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
     const [event] = await waitForEvents(h, 1);
     h.sandbox.faults.add({ kind: "server-error", statusCode: 500, method: "PATCH" });
@@ -261,7 +253,7 @@ describe("event pipeline: failures", () => {
   });
 
   it("a redelivery after a failure part-way accounts for each rule of the event once", async () => {
-    h = await start(estate(), { ruleModes: { "compute-local-auth": "alert" } });
+    h = await startHarness(azurite.connectionString, estate(), { ruleModes: { "compute-local-auth": "alert" } });
     await h.userArm.patch(CLUSTER_ID, { properties: { properties: { scaleSettings: { maxNodeCount: 4, minNodeCount: 2 } } } });
     const [event] = (await waitForEvents(h, 1)) as any[];
     h.sandbox.faults.add({ kind: "server-error", statusCode: 500, method: "PATCH" });
@@ -273,7 +265,7 @@ describe("event pipeline: failures", () => {
   });
 
   it("the last delivery attempt alerts 'could not remediate' instead of throwing", async () => {
-    h = await start(estate(), { maxDeliveryAttempts: 2 });
+    h = await startHarness(azurite.connectionString, estate(), { maxDeliveryAttempts: 2 });
     await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
     const [event] = await waitForEvents(h, 1);
     h.sandbox.faults.add({ kind: "server-error", statusCode: 503, method: "PATCH" });
@@ -285,7 +277,7 @@ describe("event pipeline: failures", () => {
   });
 
   it("a failed long-running operation is reported as failed, not as success", async () => {
-    h = await start(estate(), { maxDeliveryAttempts: 1 });
+    h = await startHarness(azurite.connectionString, estate(), { maxDeliveryAttempts: 1 });
     await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
     const [event] = await waitForEvents(h, 1);
     h.sandbox.faults.add({ kind: "lro-failure", method: "PATCH", times: 1 });
@@ -297,7 +289,7 @@ describe("event pipeline: failures", () => {
 
 describe("event pipeline: modes, dry-run, exemptions", () => {
   it("dry-run writes nothing, audits the planned before/after, alerts as dry-run", async () => {
-    h = await start(estate(), { dryRun: true });
+    h = await startHarness(azurite.connectionString, estate(), { dryRun: true });
     await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
     await h.deliver((await waitForEvents(h, 1))[0]);
     expect(h.botWrites()).toBe(0);
@@ -307,7 +299,7 @@ describe("event pipeline: modes, dry-run, exemptions", () => {
   });
 
   it("modes: alert alerts without writing; off records and stays silent", async () => {
-    h = await start(estate(), { defaultMode: "alert", ruleModes: { "compute-local-auth": "off" } });
+    h = await startHarness(azurite.connectionString, estate(), { defaultMode: "alert", ruleModes: { "compute-local-auth": "off" } });
     await h.userArm.patch(CLUSTER_ID, { properties: { properties: { scaleSettings: { maxNodeCount: 4, minNodeCount: 1 } } } });
     await h.deliver((await waitForEvents(h, 1))[0]);
     expect(h.botWrites()).toBe(0);
@@ -322,7 +314,7 @@ describe("event pipeline: modes, dry-run, exemptions", () => {
     ["unknown rule", "rules=no-such-rule; reason=x; expires=2099-01-01", /unknown rule id/],
     ["too far ahead", "rules=*; reason=forever; expires=2099-01-01", /more than a year ahead/],
   ])("an %s exemption is ignored and reported", async (_label, value, problem) => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await userWrite(ENDPOINT_ID, (e) => {
       e.properties.publicNetworkAccess = "Enabled";
       e.tags = { "amlguard-exempt": value };
@@ -336,7 +328,7 @@ describe("event pipeline: modes, dry-run, exemptions", () => {
 
 describe("event pipeline: bad and irrelevant input changes nothing", () => {
   it("malformed, irrelevant and forged events are audited, acknowledged, and cost zero ARM calls", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
     const [real] = (await waitForEvents(h, 1)) as any[];
     const requestsBefore = h.sandbox.requests.length;
@@ -357,7 +349,7 @@ describe("event pipeline: bad and irrelevant input changes nothing", () => {
   });
 
   it("a resource deleted before the event arrives is recorded as gone", async () => {
-    h = await start(estate());
+    h = await startHarness(azurite.connectionString, estate());
     await h.userArm.patch(WS_ID, { properties: { publicNetworkAccess: "Enabled" } });
     const [event] = (await waitForEvents(h, 1)) as any[];
     const missing = structuredClone(event);
