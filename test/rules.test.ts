@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
 import { canonicalRuleId, evaluateResource, RULE_ALIASES, RULES, ruleById } from "../src/rules/index.js";
 import type { ArmResource } from "../src/arm/resource.js";
 import { armExample, variant } from "./helpers/fixtures.js";
@@ -35,6 +36,9 @@ describe("rule catalogue", () => {
       expect(canonicalRuleId(old), old).toBe(current);
     }
     expect(canonicalRuleId("workspace-no-network-isolation")).toBe("workspace-no-private-link");
+    // The split rule's old id sets the inbound rule's mode only; the outbound rule keeps the default.
+    const config = loadConfig({ AMLGUARD_RULE_MODES: "workspace-no-network-isolation=off" });
+    expect(config.ruleModes).toEqual({ "workspace-no-private-link": "off" });
   });
 
   it("carries exactly the ids the issue names, plus the policy-derived ones", () => {
