@@ -7,6 +7,9 @@ export interface Counters {
   alerts: number;
   failures: number;
   deferred: number;
+  /** Events not for amlguard: they write no audit row, so this counter is where they are seen. */
+  ignored?: number;
+  rejected?: number;
 }
 
 export const NO_COUNTS: Readonly<Counters> = { findings: 0, remediations: 0, alerts: 0, failures: 0, deferred: 0 };
@@ -20,6 +23,8 @@ export function countersOf(outcomes: readonly Outcome[]): Counters {
     if (outcome.decision === "alerted" || outcome.decision === "dry-run") counters.alerts += 1;
     if (outcome.decision === "failed") counters.failures += 1;
     if (outcome.decision === "deferred") counters.deferred += 1;
+    if (outcome.decision === "ignored") counters.ignored = (counters.ignored ?? 0) + 1;
+    if (outcome.decision === "rejected") counters.rejected = (counters.rejected ?? 0) + 1;
   }
   return counters;
 }

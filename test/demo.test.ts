@@ -22,7 +22,9 @@ describe("npm start: the demo plays the whole bot on the embedded sandbox", () =
       "workspace-public-network-access@mlw-fraud-prod",
     ]);
     expect(byRule("exempt")).toEqual(["registry-public-network-access@reg-shared-models"]);
-    expect(result.audit.filter((r) => r.decision === "duplicate")).toHaveLength(1);
+    // The duplicate delivery of the workspace event reads the workspace again and finds it fixed: no second write.
+    const workspaceEvent = result.audit.find((r) => r.decision === "remediated" && r.ruleId === "workspace-public-network-access")!.eventId;
+    expect(result.audit.filter((r) => r.eventId === workspaceEvent).map((r) => r.decision).sort()).toEqual(["compliant", "remediated"]);
     // Every remediation was caused by the user; nothing the bot's own writes triggered was acted on.
     expect(result.audit.filter((r) => r.decision === "remediated").every((r) => r.actor?.objectId === DEMO_USER.objectId)).toBe(true);
     const fromBot = result.audit.filter((r) => r.actor?.objectId === DEMO_BOT.objectId);

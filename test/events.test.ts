@@ -76,18 +76,19 @@ describe("triage", () => {
   });
 
   it.each([
-    ["a compute stop (amlguard's own containment)", "Microsoft.MachineLearningServices/workspaces/computes/stop/action"],
-    ["a datastore write", "Microsoft.MachineLearningServices/workspaces/datastores/write"],
-    ["a workspace write naming a compute (forged)", "Microsoft.MachineLearningServices/workspaces/write"],
-  ])("ignores %s", async (_label, operationName) => {
-    expect(triage(await parseEvent(mlVariant("resource-write-success.eventgrid.json", operationName))).verdict).toBe("ignore");
+    ["a compute stop (amlguard's own containment)", "Microsoft.MachineLearningServices/workspaces/computes/stop/action", "ignore"],
+    ["a datastore write", "Microsoft.MachineLearningServices/workspaces/datastores/write", "ignore"],
+    // Forged or inconsistent events are rejected (and audited), not silently ignored.
+    ["a workspace write naming a compute (forged)", "Microsoft.MachineLearningServices/workspaces/write", "reject"],
+  ])("triages %s as %s", async (_label, operationName, verdict) => {
+    expect(triage(await parseEvent(mlVariant("resource-write-success.eventgrid.json", operationName))).verdict).toBe(verdict);
   });
 
-  it("ignores forged resource URIs", async () => {
+  it("rejects forged resource URIs", async () => {
     for (const uri of [`${COMPUTE}/../../other`, `${COMPUTE}%2F..`, "/subscriptions/x/resourceGroups/y/providers/Microsoft.MachineLearningServices/workspaces/w/computes/c"]) {
       const event = mlVariant("resource-write-success.eventgrid.json", "Microsoft.MachineLearningServices/workspaces/computes/write");
       event.data.resourceUri = uri;
-      expect(triage(await parseEvent(event)).verdict, uri).toBe("ignore");
+      expect(triage(await parseEvent(event)).verdict, uri).toBe("reject");
     }
   });
 

@@ -30,7 +30,12 @@ export const FILTERED_OPERATIONS: readonly string[] = [...HANDLED_OPERATIONS.key
 
 const byLowerName = new Map([...HANDLED_OPERATIONS].map(([name, kind]) => [name.toLowerCase(), kind]));
 
-export type Triage = { verdict: "ignore"; reason: string } | { verdict: "evaluate"; target: MlResourceId; actor: Actor };
+export type Triage =
+  /** Not for amlguard (another provider's write, a failed operation): nothing to record. */
+  | { verdict: "ignore"; reason: string }
+  /** Claims to be an operation amlguard handles but does not hold together (forged or malformed): recorded. */
+  | { verdict: "reject"; reason: string }
+  | { verdict: "evaluate"; target: MlResourceId; actor: Actor };
 
 /** Decides, without any network call, whether an event concerns a resource amlguard evaluates, and which one. */
 export function triage(event: ResourceEvent): Triage {
@@ -39,16 +44,19 @@ export function triage(event: ResourceEvent): Triage {
   const tagsWrite = event.data.operationName.toLowerCase() === TAGS_WRITE.toLowerCase();
   const kind = byLowerName.get(event.data.operationName.toLowerCase());
   if (!kind && !tagsWrite) return { verdict: "ignore", reason: `operation ${event.data.operationName} is not one amlguard evaluates` };
-  if (tagsWrite && !TAGS_SUFFIX.test(event.data.resourceUri)) return { verdict: "ignore", reason: "a tags write whose resourceUri is not a tags resource" };
+  if (tagsWrite && !TAGS_SUFFIX.test(event.data.resourceUri)) return { verdict: "reject", reason: "a tags write whose resourceUri is not a tags resource" };
   let target: MlResourceId;
   try {
     target = parseMlResourceId(tagsWrite ? event.data.resourceUri.replace(TAGS_SUFFIX, "") : event.data.resourceUri);
   } catch (error) {
-    if (error instanceof ResourceIdError) return { verdict: "ignore", reason: `resourceUri is not a supported resource id: ${error.message}` };
+    if (error instanceof ResourceIdError) {
+      // A tags write on anything but an ML resource is simply not ours; an ML operation naming a bad id is suspicious.
+      return tagsWrite ? { verdict: "ignore", reason: "tags written on a resource amlguard does not evaluate" } : { verdict: "reject", reason: `resourceUri is not a supported resource id: ${error.message}` };
+    }
     throw error;
   }
   // A forged or inconsistent event (say, a workspace write naming a compute) is not acted on.
-  if (kind && target.kind !== kind) return { verdict: "ignore", reason: `resourceUri is a ${target.kind}, operation writes a ${kind}` };
+  if (kind && target.kind !== kind) return { verdict: "reject", reason: `resourceUri is a ${target.kind}, operation writes a ${kind}` };
   return { verdict: "evaluate", target, actor: actorOf(event) };
 }
 

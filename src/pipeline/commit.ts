@@ -32,7 +32,7 @@ export async function commit(steps: readonly Step[], read: ArmRead, ctx: ActCont
     } else results.push(...(await write(step, read, ctx, deps, dryRun)));
   }
   const auditCtx = { ...ctx, dryRun };
-  for (const { outcome } of results) await deps.audit.record(auditEntry(auditCtx, read.resource.id, outcome));
+  await deps.audit.recordAll(results.map(({ outcome }) => auditEntry(auditCtx, read.resource.id, outcome)));
   for (const { alert } of results) if (alert) await deps.alerts.send(alert);
   return results.map((r) => r.outcome);
 }
@@ -56,8 +56,11 @@ async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: Pipe
   // A fresh correlation id for this write, recorded (in the lock row) before the write: when its event comes back,
   // that id is how amlguard knows the write was its own; in the Activity Log it joins this audit row.
   const writeCorrelationId = newCorrelationId();
-  const acquired = await deps.locks.acquire(plan.targetId, actionId, plan.observedState, { correlationId: ctx.correlationId, writeCorrelationId, at: deps.now().toISOString() });
-  if (!acquired) {
+  const acquired = await deps.locks.acquire(plan.targetId, actionId, plan.observedState, { correlationId: ctx.correlationId, writeCorrelationId, ...(ctx.eventId ? { eventId: ctx.eventId } : {}), at: deps.now().toISOString() });
+  if (!acquired.held) {
+    if (ctx.eventId && acquired.holderEventId === ctx.eventId) {
+      return [{ outcome: { decision: "duplicate", actionId, message: "a twin delivery of this event already took this write" } }];
+    }
     return each({ decision: "superseded", actionId, message: "another event's delivery already acted on this resource in this state" });
   }
   const arm = deps.arm.withCorrelationId(writeCorrelationId);
@@ -86,7 +89,6 @@ async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: Pipe
     }
     throw error;
   }
-  await deps.locks.complete(plan.targetId, actionId, plan.observedState);
   let confirmed;
   try {
     confirmed = await plan.confirm(arm);
@@ -104,7 +106,7 @@ async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: Pipe
     );
   }
   const caveat = plan.caveat?.();
-  const repeat = plan.action.containsOnly ? await deps.locks.countDone(plan.targetId, actionId) : 0;
+  const repeat = plan.action.containsOnly ? await deps.locks.countWrites(plan.targetId, actionId) : 0;
   const again = repeat > 1 ? ` (again: amlguard has now done this ${repeat} times on this resource)` : "";
   const contains = plan.action.contains ? ` ${plan.action.contains}` : "";
   return each(

@@ -20,9 +20,11 @@ export class RetryableEventError extends Error {
 }
 
 /**
- * One Event Grid delivery, end to end: parse, triage (no network), claim (exactly one delivery acts), read once,
- * evaluate, act, audit. Malformed or irrelevant events are answered, audited and acknowledged; transient failures
- * throw so Event Grid retries, until the last attempt, which alerts instead.
+ * One Event Grid delivery, end to end: parse, triage (no network), read once, evaluate, decide, commit. Storage is
+ * touched only where it must be: an irrelevant event costs nothing (it is counted in telemetry), a compliant one its
+ * audit row, a violating one its exemptions read, its action lock and one batch of audit rows (plus the alert
+ * outbox). Malformed events are audited and acknowledged; transient failures throw so Event Grid retries, until the
+ * last attempt, which alerts instead.
  */
 export async function processEvent(raw: unknown, deps: EventDeps, trigger = "event-grid"): Promise<EventResult> {
   const base: ActContext = { trigger, correlationId: newCorrelationId() };
@@ -48,8 +50,13 @@ export async function processEvent(raw: unknown, deps: EventDeps, trigger = "eve
     operationName: event.data.operationName,
   };
   const verdict = triage(event);
+  if (verdict.verdict === "reject") {
+    deps.log.warn("rejected an inconsistent event", { eventId: event.id, reason: verdict.reason });
+    return finish({ ...ctx, actor: actorOf(event) }, event.data.resourceUri.slice(0, 1024), { decision: "rejected", message: verdict.reason });
+  }
   if (verdict.verdict === "ignore") {
-    return finish({ ...ctx, actor: actorOf(event) }, event.data.resourceUri.slice(0, 1024), { decision: "ignored", message: verdict.reason });
+    // Most of a subscription's ML writes are not for amlguard: no storage call, only the telemetry counter.
+    return { eventId: event.id, outcomes: [{ decision: "ignored", message: verdict.reason }] };
   }
   const target = verdict.target;
   const acting: ActContext = {
@@ -60,24 +67,17 @@ export async function processEvent(raw: unknown, deps: EventDeps, trigger = "eve
     related: "skip",
   };
 
-  const claim = await deps.ledger.claim(event.id);
-  if (claim.kind !== "owned") {
-    const message = claim.kind === "done" ? "event already processed (duplicate delivery)" : "a twin delivery of this event is being processed";
-    return finish(acting, target.id, { decision: "duplicate", message });
-  }
   try {
     let read;
     try {
       read = await deps.arm.get(target.id);
     } catch (error) {
       if (error instanceof ArmError && error.statusCode === 404) {
-        await deps.ledger.complete(event.id);
         return finish(acting, target.id, { decision: "gone", message: "the resource no longer exists" });
       }
       throw error;
     }
     const outcomes = await assessAndAct(read, target.kind, acting, deps);
-    await deps.ledger.complete(event.id);
     return { eventId: event.id, outcomes };
   } catch (error) {
     const reason = describeError(error);
@@ -95,27 +95,25 @@ export async function processEvent(raw: unknown, deps: EventDeps, trigger = "eve
         correlationId: acting.correlationId,
         at: deps.now().toISOString(),
       });
-      await deps.ledger.complete(event.id);
       return finish(acting, target.id, { decision: "failed", message: `not acted on: ${reason}` });
     }
-    if (claim.attempt >= deps.settings.maxDeliveryAttempts) {
+    const attempt = await deps.ledger.recordFailure(event.id);
+    if (attempt >= deps.settings.maxDeliveryAttempts) {
       await deps.alerts.send({
         severity: "high",
         outcome: "failed",
         resourceId: target.id,
         title: "amlguard could not remediate",
         evidence: reason,
-        nextStep: `Event Grid gave up after ${claim.attempt} deliveries; check the resource and run 'amlguard remediate ${target.id}'.`,
+        nextStep: `Event Grid gave up after ${attempt} deliveries; check the resource and run 'amlguard remediate ${target.id}'.`,
         ...(acting.actor ? { actor: acting.actor } : {}),
         eventId: event.id,
         correlationId: acting.correlationId,
         at: deps.now().toISOString(),
       });
-      await deps.ledger.complete(event.id);
-      return finish(acting, target.id, { decision: "failed", message: `gave up after ${claim.attempt} deliveries: ${reason}` });
+      return finish(acting, target.id, { decision: "failed", message: `gave up after ${attempt} deliveries: ${reason}` });
     }
-    await deps.ledger.release(event.id);
-    deps.log.warn("event processing failed; Event Grid will retry", { eventId: event.id, attempt: claim.attempt, reason });
+    deps.log.warn("event processing failed; Event Grid will retry", { eventId: event.id, attempt, reason });
     throw new RetryableEventError(`event ${event.id}: ${reason}`);
   }
 }

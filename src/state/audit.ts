@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { odata, type TableClient } from "@azure/data-tables";
+
+type TableEntityRow = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 import type { JsonValue } from "../arm/resource.js";
 import { statusOf } from "./tables.js";
 
@@ -85,24 +87,56 @@ export class AuditLog {
   ) {}
 
   async record(entry: AuditEntry): Promise<AuditRecord> {
+    const [record] = await this.recordAll([entry]);
+    return record!;
+  }
+
+  /**
+   * Records one decision's rows together: rows that share a partition (an event's rows share its day) go in one
+   * Table Storage transaction, one round trip. If a redelivery finds some rows already there (an idempotent row's key
+   * exists), the rows are written one by one and the existing ones are left as they are.
+   */
+  async recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     const at = this.now();
+    const rows = entries.map((entry) => this.rowOf(entry, at));
+    const byPartition = new Map<string, typeof rows>();
+    for (const row of rows) byPartition.set(row.entity.partitionKey, [...(byPartition.get(row.entity.partitionKey) ?? []), row]);
+    for (const group of byPartition.values()) {
+      if (group.length > 1 && group.length <= 100) {
+        try {
+          await this.table.submitTransaction(group.map((row) => ["create", row.entity]));
+          continue;
+        } catch (error) {
+          // 409 (a row exists) or any refusal of the batch: fall back to single inserts, which tell row by row.
+          if (statusOf(error) === undefined) throw error;
+        }
+      }
+      for (const row of group) await this.insert(row);
+    }
+    return rows.map((row) => row.record);
+  }
+
+  private async insert(row: { entity: TableEntityRow; record: AuditRecord; idempotent: boolean }): Promise<void> {
+    try {
+      await this.table.createEntity(row.entity);
+    } catch (error) {
+      // The same decision for the same event was recorded by an earlier delivery: once is enough.
+      if (!(row.idempotent && statusOf(error) === 409)) throw error;
+    }
+  }
+
+  private rowOf(entry: AuditEntry, at: Date): { entity: TableEntityRow; record: AuditRecord; idempotent: boolean } {
     const { idempotencyKey, partitionDay, ...fields } = entry;
     const record: AuditRecord = { ...fields, at: at.toISOString() };
     const partitionDate = partitionDay && !Number.isNaN(Date.parse(partitionDay)) ? new Date(partitionDay) : at;
     const rowKey = idempotencyKey
       ? `k-${createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 40)}`
       : `${String(8_640_000_000_000_000 - at.getTime()).padStart(16, "0")}-${randomBytes(6).toString("hex")}`;
-    try {
-      await this.write(idempotencyKey ? dayKey(partitionDate) : dayKey(at), rowKey, record, entry);
-    } catch (error) {
-      // The same decision for the same event was recorded by an earlier delivery: once is enough.
-      if (!(idempotencyKey && statusOf(error) === 409)) throw error;
-    }
-    return record;
+    return { entity: this.entityOf(idempotencyKey ? dayKey(partitionDate) : dayKey(at), rowKey, record, entry), record, idempotent: idempotencyKey !== undefined };
   }
 
-  private async write(partitionKey: string, rowKey: string, record: AuditRecord, entry: AuditEntry): Promise<void> {
-    await this.table.createEntity({
+  private entityOf(partitionKey: string, rowKey: string, record: AuditRecord, entry: AuditEntry): TableEntityRow {
+    return {
       partitionKey,
       rowKey,
       at: record.at,
@@ -126,7 +160,7 @@ export class AuditLog {
       ...(entry.dryRun !== undefined ? { dryRun: entry.dryRun } : {}),
       ...optional("before", entry.before && boundedJson(entry.before)),
       ...optional("after", entry.after && boundedJson(entry.after)),
-    });
+    };
   }
 
   /** Entries at or after `since`, newest first. */

@@ -3,54 +3,31 @@ import { odata, type TableClient } from "@azure/data-tables";
 import { claimRow } from "./claim.js";
 import { statusOf } from "./tables.js";
 
-export type ClaimOutcome =
-  /** This delivery owns the event: process it. `attempt` counts deliveries that got this far. */
-  | { kind: "owned"; attempt: number }
-  /** Already processed: a duplicate delivery. */
-  | { kind: "done" }
-  /** A twin delivery is processing it right now (its lease has not expired). */
-  | { kind: "in-flight" };
-
-interface ClaimEntity extends Record<string, unknown> {
-  status: "processing" | "done" | "failed";
-  leaseUntil: string;
-  attempts: number;
+interface FailureEntity extends Record<string, unknown> {
+  failures: number;
 }
 
 /**
- * Event Grid delivers at least once, sometimes to several instances at once. The ledger lets exactly one delivery
- * of an event act: a conditional insert claims it; a twin sees the claim and stands down. A failed or crashed
- * claim (lease expired) can be taken over by the retry, through an ETag-conditional update.
+ * Counts failed deliveries per event, so the delivery that reaches the Event Grid subscription's retry limit alerts
+ * instead of throwing. Only failures touch it: a delivery that succeeds costs no storage call here. (Exactly-once
+ * effects do not need a claim per event: writes take an action lock per observed state, audit rows are idempotent per
+ * event and rule, and alerts are deduplicated.)
  */
 export class EventLedger {
-  constructor(
-    private readonly table: TableClient,
-    private readonly leaseMs = 5 * 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly table: TableClient) {}
 
-  async claim(eventId: string): Promise<ClaimOutcome> {
-    const result = await claimRow<ClaimEntity>(
-      this.table,
-      keyOf(eventId),
-      (previous) => ({ status: "processing", leaseUntil: this.leaseUntil(), attempts: (previous?.attempts ?? 0) + 1 }),
-      (existing) => existing.status === "failed" || (existing.status === "processing" && Date.parse(existing.leaseUntil) <= this.now()),
-    );
-    if (result.held) return { kind: "owned", attempt: (result.previous?.attempts ?? 0) + 1 };
-    return result.existing?.status === "done" ? { kind: "done" } : { kind: "in-flight" };
-  }
-
-  async complete(eventId: string): Promise<void> {
-    await this.table.updateEntity({ ...keyOf(eventId), status: "done" }, "Merge");
-  }
-
-  /** Releases the claim so that Event Grid's retry can take it. */
-  async release(eventId: string): Promise<void> {
-    await this.table.updateEntity({ ...keyOf(eventId), status: "failed" }, "Merge");
-  }
-
-  private leaseUntil(): string {
-    return new Date(this.now() + this.leaseMs).toISOString();
+  /** Records one more failed delivery of the event; returns how many there have been, this one included. */
+  async recordFailure(eventId: string): Promise<number> {
+    for (;;) {
+      const result = await claimRow<FailureEntity>(
+        this.table,
+        keyOf(eventId),
+        (previous) => ({ failures: (previous?.failures ?? 0) + 1 }),
+        () => true,
+      );
+      if (result.held) return (result.previous?.failures ?? 0) + 1;
+      // A twin recorded its failure between our read and our write: count again on top of it.
+    }
   }
 }
 
@@ -66,18 +43,19 @@ export class ActionLocks {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async acquire(resourceId: string, actionId: string, observedState: string, details: Record<string, string>): Promise<boolean> {
-    const result = await claimRow<{ status: string; leaseUntil: string }>(
+  /**
+   * Takes the lock for one write. Refused, it says whether the holder was a twin delivery of the same event (a
+   * duplicate) or another event that read the same state (superseded). The row stays after the write: the resource's
+   * state has changed, so no later read produces the same key, and the row is how the write's event is recognised.
+   */
+  async acquire(resourceId: string, actionId: string, observedState: string, details: Record<string, string>): Promise<{ held: boolean; holderEventId?: string }> {
+    const result = await claimRow<{ status: string; leaseUntil: string; eventId?: string }>(
       this.table,
       lockKey(resourceId, actionId, observedState),
       () => ({ resourceId, actionId, ...details, status: "acting", leaseUntil: new Date(this.now() + this.leaseMs).toISOString() }),
       (existing) => existing.status === "acting" && Date.parse(existing.leaseUntil) <= this.now(),
     );
-    return result.held;
-  }
-
-  async complete(resourceId: string, actionId: string, observedState: string): Promise<void> {
-    await this.table.updateEntity({ ...lockKey(resourceId, actionId, observedState), status: "done" }, "Merge");
+    return result.held ? { held: true } : { held: false, ...(typeof result.existing?.eventId === "string" ? { holderEventId: result.existing.eventId } : {}) };
   }
 
   /**
@@ -114,10 +92,10 @@ export class ActionLocks {
     return recent && (await consume(recent)) ? "time-window" : undefined;
   }
 
-  /** How many times amlguard completed this action on this resource (within the locks' retention). */
-  async countDone(resourceId: string, actionId: string): Promise<number> {
+  /** How many times amlguard made this write on this resource (within the locks' retention), the current one included. */
+  async countWrites(resourceId: string, actionId: string): Promise<number> {
     let count = 0;
-    const filter = odata`PartitionKey eq ${hash(resourceId.toLowerCase())} and actionId eq ${actionId} and status eq ${"done"}`;
+    const filter = odata`PartitionKey eq ${hash(resourceId.toLowerCase())} and actionId eq ${actionId}`;
     for await (const row of this.table.listEntities({ queryOptions: { filter, select: ["status"] } })) if (row) count += 1;
     return count;
   }

@@ -12,7 +12,7 @@ export interface RetentionTarget {
 }
 
 /**
- * The coordination tables only matter for a while: event claims until Event Grid stops redelivering (a day at most),
+ * The coordination tables only matter for a while: delivery failure counts until Event Grid stops redelivering (a day at most),
  * locks and in-flight leases for minutes, dedupe keys for their window, delivered alerts not at all. The daily sweep
  * deletes what is older, by the server's Timestamp, so the tables do not grow with every event. The audit trail and
  * the spike checkpoints are not touched.
@@ -36,7 +36,7 @@ export async function retentionTargets(storage: TableStorageTarget, dedupeWindow
   const names = tableNames(prefix);
   const open = (name: string) => openTable(storage, name);
   return [
-    { name: "event claims", table: await open(names.ledger), maxAgeDays: 7 },
+    { name: "delivery failures", table: await open(names.ledger), maxAgeDays: 7 },
     { name: "action locks", table: await open(names.locks), maxAgeDays: 7 },
     { name: "in-flight requests", table: await open(names.inflight), maxAgeDays: 1 },
     { name: "rate limits", table: await open(names.rateLimit), maxAgeDays: 1 },
