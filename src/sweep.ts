@@ -1,11 +1,11 @@
 import { kindOfType, type ArmResource } from "./arm/resource.js";
 import { ArmError, type ArmRead } from "./azure/arm-client.js";
 import { mapLimit } from "./concurrency.js";
+import { alertExpiredExemptions } from "./exemptions/approve.js";
 import { describeError } from "./errors.js";
 import { assessAndAct, gatherInputs, newCorrelationId, type ActContext, type Outcome, type PipelineDeps } from "./pipeline/assess.js";
-import { exempts, readExemption } from "./pipeline/exemptions.js";
 import { modeOf } from "./pipeline/settings.js";
-import { evaluateRules, RULE_IDS, type ResourceEvaluation } from "./rules/index.js";
+import { evaluateRules, type ResourceEvaluation } from "./rules/index.js";
 import { scanEstate, type EstateSource, type ScanProgress, type ScanResult } from "./scan.js";
 import type { Decision } from "./state/audit.js";
 
@@ -61,7 +61,7 @@ export async function sweep(source: EstateSource, deps: PipelineDeps, options: S
       const inputs = await gatherInputs(read, kind, ctx, deps);
       // The scan's evaluation of this row is reused; rules needing related resources are evaluated with them.
       let evaluation: ResourceEvaluation = inputs.diagnosticSettings ? evaluateRules(row, inputs)! : (scan.evaluations.get(row.id) ?? evaluateRules(row, inputs)!);
-      if (mayWrite(row, evaluation, deps)) {
+      if (mayWrite(evaluation, deps)) {
         report.armReads += 1;
         read = await deps.arm.get(row.id);
         // A write is planned from what ARM returns now, not from the index: evaluate the fresh read.
@@ -76,6 +76,12 @@ export async function sweep(source: EstateSource, deps: PipelineDeps, options: S
       onProgress?.({ resources: acted, findings: scan.findings.length, detail: `acting on ${acted}/${toAct.size} resources` });
     }
   });
+  try {
+    // Expired exemptions are alerted once, so nobody learns of an expiry from a remediation.
+    await alertExpiredExemptions({ store: deps.exemptions, audit: deps.audit, alerts: deps.alerts, now: deps.now });
+  } catch (error) {
+    report.errors.push({ resourceId: "exemptions", message: describeError(error) });
+  }
   await deps.audit.record({
     decision: "swept",
     trigger: "sweep",
@@ -86,10 +92,12 @@ export async function sweep(source: EstateSource, deps: PipelineDeps, options: S
   return report;
 }
 
-/** Whether acting on this row may write: some violation's rule is in remediate mode, has a fix, and is not exempt. */
-function mayWrite(row: ArmResource, evaluation: ResourceEvaluation, deps: PipelineDeps): boolean {
-  const exemption = readExemption(row, RULE_IDS, deps.now());
-  return evaluation.violations.some(({ rule }) => modeOf(deps.settings, rule.id) === "remediate" && rule.fix !== undefined && !exempts(exemption, rule.id));
+/**
+ * Whether acting on this row may write: some violation's rule is in remediate mode and has a fix. Exemptions are
+ * judged by the pipeline on the ARM read (approved ones, from the store); a tag on the row exempts nothing.
+ */
+function mayWrite(evaluation: ResourceEvaluation, deps: PipelineDeps): boolean {
+  return evaluation.violations.some(({ rule }) => modeOf(deps.settings, rule.id) === "remediate" && rule.fix !== undefined);
 }
 
 function count(report: SweepReport, outcomes: Outcome[]): void {

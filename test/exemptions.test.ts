@@ -9,7 +9,10 @@ import { manualRemediate, ManualError } from "../src/manual/remediate.js";
 import { depsFor, openManual } from "../src/runtime.js";
 import type { Actor } from "../src/state/audit.js";
 import { armExample, variant } from "./helpers/fixtures.js";
-import { azuriteForFile, startHarness, USER, waitForEvents, type Harness } from "./helpers/pipeline.js";
+import { GraphClient } from "../src/azure/graph-client.js";
+import { graphSource } from "../src/scan.js";
+import { sweep } from "../src/sweep.js";
+import { azuriteForFile, BOT, startHarness, USER, waitForEvents, type Harness } from "./helpers/pipeline.js";
 import { rehome, SUB, WS_ID } from "./helpers/sandbox.js";
 
 // The amlguard-exempt tag is a request: anyone who can write a resource's tags can write it, so by itself it exempts
@@ -99,6 +102,26 @@ describe("exemptions are approved, never self-served", () => {
     const wildcard = await approveExemption({ ...base, rules: "*", expires: inDays(5) }, SECURITY, "cli", exemptionDeps());
     expect(wildcard.rules).not.toContain("endpoint-public-network-access");
     expect(wildcard.rules).toContain("endpoint-key-auth");
+  });
+});
+
+describe("requests on compliant resources and in the sweep", () => {
+  it("a request on a compliant resource is still recorded and alerted (an approver may act before anything fires)", async () => {
+    h = await startHarness(azurite.connectionString, estate());
+    await userWrite((e) => (e.tags = { "amlguard-exempt": `rules=endpoint-key-auth; reason=legacy client; expires=${inDays(20)}` }));
+    expect((await h.audit()).map((r) => r.decision).sort()).toEqual(["compliant", "exemption-requested"]);
+    expect(h.alerts.filter((a) => a.title.startsWith("Exemption requested"))).toHaveLength(1);
+  });
+
+  it("the sweep remediates a public resource whose tag asks for an exemption nobody approved, and alerts expiries", async () => {
+    const tagged = estate().map((r) => (r.id === ENDPOINT_ID ? variant(r, (e) => ((e.properties.publicNetworkAccess = "Enabled"), (e.tags = { "amlguard-exempt": `rules=endpoint-public-network-access; reason=x; expires=${inDays(20)}` }))) : r));
+    h = await startHarness(azurite.connectionString, tagged);
+    const past = new Date(Date.now() - 20 * 86_400_000);
+    await approveExemption({ resourceId: WS_ID, rules: ["workspace-no-customer-managed-key"], reason: "old", expires: inDays(5, past) }, SECURITY, "cli", exemptionDeps(() => past));
+    const graph = new GraphClient({ endpoint: h.sandbox.endpoint, credential: h.sandbox.credential(BOT), ca: h.sandbox.ca });
+    await sweep(graphSource(graph, { subscriptions: [SUB] }), depsFor(h.runtime, silentLogger));
+    expect(await decisionsFor("endpoint-public-network-access")).toEqual(["remediated"]);
+    expect(h.alerts.filter((a) => a.title.startsWith("Exemption expired"))).toHaveLength(1);
   });
 });
 

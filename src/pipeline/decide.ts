@@ -49,14 +49,6 @@ export function decide(input: DecideInput): Step[] {
     type: "record",
     outcome: { decision: "not-evaluated", ruleId: rule.id, message: `not evaluated: ${why}` },
   }));
-  if (violations.length === 0) {
-    return [...steps, { type: "record", outcome: { decision: "compliant", message: steps.length ? "no evaluated rule fires" : "no rule fires" } }];
-  }
-  if (input.ownWrite) {
-    const open = violations.map((v) => v.rule.id).join(", ");
-    const how = input.ownWrite.how === "correlation-id" ? "by the correlation id it recorded" : "by its own lock on this resource moments before (ARM did not echo the correlation id)";
-    return [...steps, { type: "record", outcome: { decision: "own-write", message: `amlguard's own write, recognised ${how}; still open: ${open}` } }];
-  }
   if (input.request.kind === "invalid") {
     steps.push({ type: "record", outcome: { decision: "exemption-invalid", message: `amlguard-exempt tag ignored: ${input.request.problem} (value: ${input.request.raw})` } });
   }
@@ -69,6 +61,14 @@ export function decide(input: DecideInput): Step[] {
       outcome: { decision: "exemption-requested", message: `exemption requested for ${asked} until ${expires}: ${reason}; enforced until a person with AmlGuard.Exempt approves it` },
       request: { rules: asked, reason, expires },
     });
+  }
+  if (violations.length === 0) {
+    return [...steps, { type: "record", outcome: { decision: "compliant", message: steps.some((step) => step.type === "record" && step.outcome.decision === "not-evaluated") ? "no evaluated rule fires" : "no rule fires" } }];
+  }
+  if (input.ownWrite) {
+    const open = violations.map((v) => v.rule.id).join(", ");
+    const how = input.ownWrite.how === "correlation-id" ? "by the correlation id it recorded" : "by its own lock on this resource moments before (ARM did not echo the correlation id)";
+    return [...steps, { type: "record", outcome: { decision: "own-write", message: `amlguard's own write, recognised ${how}; still open: ${open}` } }];
   }
   const approvedFor = (ruleId: string) => input.approved.find((e) => e.rules.includes(ruleId));
   const writes = new Map<string, { plan: ChangePlan; violations: Violation[] }>();
