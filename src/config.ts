@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { RuleMode } from "./pipeline/settings.js";
 import { canonicalRuleId } from "./rules/index.js";
 import { describeIssues } from "./validation.js";
+import type { EntraAuthSettings } from "./auth/entra-token.js";
 
 const MODES = ["remediate", "alert", "off"] as const;
 
@@ -83,6 +84,19 @@ export const configSchema = z.object({
     .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(GUID_PATTERN, "must be group object ids"))),
   AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
+  // Callers of the HTTP API: Entra access tokens validated in-process (src/auth/entra-token.ts).
+  AMLGUARD_AUTH_TENANT_ID: optionalGuid,
+  AMLGUARD_AUTH_AUDIENCE: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(api|https):\/\/\S{1,200})$/i, "must be the API app's client id (a GUID) or app id URI (api://… or https://…)"))),
+  AMLGUARD_AUTH_AUTHORITY_HOST: z
+    .string()
+    .url("must be a URL")
+    .startsWith("https://", "must be https")
+    .refine((value) => !/[?#]/.test(value), "must be a host without query or fragment")
+    .default("https://login.microsoftonline.com"),
   // Reconciliation sweep.
   AMLGUARD_MANAGEMENT_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, "must be a management group id").optional(),
   AMLGUARD_SWEEP_VIA: z.enum(["graph", "arm"]).default("graph"),
@@ -107,6 +121,8 @@ export interface AmlguardConfig {
   storage: StorageSetting;
   alerts: AlertConfig;
   http: HttpAccessConfig;
+  /** Who may call the HTTP API; absent when not configured (the HTTP API then refuses everyone). */
+  auth?: EntraAuthSettings;
   sweep: { via: "graph" | "arm"; managementGroup?: string; maxWritesPerSubscription: number };
   logAnalytics?: { workspaceId: string; workspaceResourceId?: string; endpoint: string };
 }
@@ -162,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AmlguardConfig
       readGroups: c.AMLGUARD_HTTP_READ_GROUPS,
       rateLimitPerMinute: c.AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE,
     },
+    ...authOf(c),
     ...(c.AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID
       ? {
           logAnalytics: {
@@ -193,6 +210,17 @@ function alertsOf(c: z.infer<typeof configSchema>): AlertConfig {
     ttlMs: c.AMLGUARD_ALERT_TTL_HOURS * 3_600_000,
     portalUrl: c.AMLGUARD_PORTAL_URL,
   };
+}
+
+/** Both settings or neither: a tenant without an audience (or the reverse) would accept nobody, silently. */
+function authOf(c: z.infer<typeof configSchema>): { auth?: EntraAuthSettings } {
+  const tenantId = c.AMLGUARD_AUTH_TENANT_ID;
+  const audiences = c.AMLGUARD_AUTH_AUDIENCE;
+  if (!tenantId && audiences.length === 0) return {};
+  if (!tenantId || audiences.length === 0) {
+    throw new ConfigError("invalid configuration: AMLGUARD_AUTH_TENANT_ID and AMLGUARD_AUTH_AUDIENCE go together (the tenant that issues callers' tokens and amlguard's API app id)");
+  }
+  return { auth: { tenantId, audiences, authorityHost: c.AMLGUARD_AUTH_AUTHORITY_HOST.replace(/\/+$/, "") } };
 }
 
 /** Identity-based storage first (the deployed default); connection strings for Azurite and local runs. */

@@ -93,6 +93,16 @@ export const armErrors = {
       `Number of '${operation}' requests for subscription '${subscriptionId}' actor '${principalId}' exceeded. Please try again after '${retryAfterSeconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling`,
       { "Retry-After": String(retryAfterSeconds), ...headers },
     ),
+  /**
+   * Azure RBAC's refusal (common deployment errors above: AuthorizationFailed, 403): the message names the client,
+   * its object id, the action and the scope.
+   */
+  authorizationFailed: (caller: { objectId: string; name: string }, method: string, path: string) =>
+    new ArmSandboxError(
+      403,
+      "AuthorizationFailed",
+      `The client '${caller.name}' with object id '${caller.objectId}' does not have authorization to perform action '${armAction(method, path)}' over scope '${path.slice(0, 400)}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    ),
   serverError: (statusCode: 500 | 503) =>
     new ArmSandboxError(
       statusCode,
@@ -100,3 +110,16 @@ export const armErrors = {
       statusCode === 503 ? "The service is temporarily unavailable. Please retry." : "An internal server error occurred. Please retry.",
     ),
 };
+
+/** The RBAC action a request needs: `{namespace}/{type}/…/{read|write|delete}`, or `{…}/{action}/action` for a POST. */
+export function armAction(method: string, path: string): string {
+  const segments = path.split("/").filter(Boolean);
+  const at = segments.map((segment) => segment.toLowerCase()).lastIndexOf("providers");
+  if (at < 0 || at + 2 >= segments.length) return `Microsoft.Resources/subscriptions/${method === "GET" ? "read" : "write"}`;
+  const [namespace, ...rest] = segments.slice(at + 1);
+  const types = rest.filter((_, index) => index % 2 === 0);
+  const verb = { GET: "read", PUT: "write", PATCH: "write", DELETE: "delete" }[method.toUpperCase()];
+  if (verb) return [namespace, ...types, verb].join("/");
+  const action = rest.length % 2 === 1 ? types.pop() : "action";
+  return [namespace, ...types, action, "action"].join("/");
+}

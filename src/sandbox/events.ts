@@ -29,6 +29,13 @@ export function resourceEvent(input: {
   principal: SandboxPrincipal;
   method: string;
   url: string;
+  /**
+   * The operation's correlation id: the caller's `x-ms-correlation-request-id` when it sent one (server.ts), else a
+   * fresh one.
+   */
+  correlationId?: string;
+  /** The provider the operation belongs to (Microsoft.Resources for the Tags API). */
+  resourceProvider?: string;
 }): JsonObject {
   const subscriptionId = input.resourceUri.split("/")[2]!;
   const claims: JsonObject = {
@@ -41,7 +48,7 @@ export function resourceEvent(input: {
   };
   if (input.principal.appId) claims.appid = input.principal.appId;
   if (input.principal.type === "User") claims["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"] = input.principal.name;
-  const correlationId = randomUUID();
+  const correlationId = input.correlationId ?? randomUUID();
   return {
     subject: input.resourceUri,
     eventType: input.eventType,
@@ -63,7 +70,7 @@ export function resourceEvent(input: {
       claims,
       correlationId,
       httpRequest: { clientRequestId: randomUUID(), clientIpAddress: "127.0.0.1", method: input.method, url: input.url },
-      resourceProvider: "Microsoft.MachineLearningServices",
+      resourceProvider: input.resourceProvider ?? "Microsoft.MachineLearningServices",
       resourceUri: input.resourceUri,
       operationName: input.operationName,
       status: "Succeeded",

@@ -5,8 +5,9 @@
  * - server-error: 500/503 with an ARM error body.
  * - drop: the connection is destroyed without a response.
  * - lro-failure: a long-running operation is accepted, then its status ends Failed and nothing changes.
+ * - forbidden: 403 AuthorizationFailed after authentication, as when the caller lacks the role for the action.
  */
-export type FaultKind = "latency" | "throttle" | "server-error" | "drop" | "lro-failure";
+export type FaultKind = "latency" | "throttle" | "server-error" | "drop" | "lro-failure" | "forbidden";
 
 export interface Fault {
   kind: FaultKind;
@@ -28,7 +29,7 @@ export class FaultInjector {
   /** Random source for probabilistic faults; a seeded one makes a chaos run repeatable. */
   random: () => number = Math.random;
   /** How many times each kind fired, for test assertions and benchmark reports. */
-  readonly fired: Record<FaultKind, number> = { latency: 0, throttle: 0, "server-error": 0, drop: 0, "lro-failure": 0 };
+  readonly fired: Record<FaultKind, number> = { latency: 0, throttle: 0, "server-error": 0, drop: 0, "lro-failure": 0, forbidden: 0 };
 
   add(fault: Fault): void {
     this.faults.push({ ...fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });

@@ -45,7 +45,7 @@ export function computeAction(ctx: ArmContext, id: MlResourceId, action: Compute
     });
     stampModified(current.resource, request.caller.objectId);
     current.etag = newEtag();
-    ctx.emit("Microsoft.Resources.ResourceActionSuccess", id, `${ML_RESOURCE_TYPES[id.kind]}/${action}/action`, request.caller, "POST");
+    ctx.emit({ eventType: "Microsoft.Resources.ResourceActionSuccess", resourceUri: id.id, operationName: `${ML_RESOURCE_TYPES[id.kind]}/${action}/action`, request, method: "POST" });
   }, () => {
     const current = store.get(key);
     if (current) setPath(current.resource, "properties.properties.state", before ?? "Unknown");

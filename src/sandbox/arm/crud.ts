@@ -6,18 +6,41 @@ import type { ResourceEventType, SandboxPrincipal } from "../events.js";
 import { newEtag, normalizeLocation, type Estate } from "./estate.js";
 import { deletePath, mergePatch, setPath, type Reply } from "./json.js";
 import { LRO_SHAPES, type LroEngine, type LroShape } from "./lro.js";
+import { settleNodeCount } from "./nodes.js";
 
 /** What the resource handlers work on: the estate, the LRO engine, and the event publisher. */
 export interface ArmContext {
   estate: Estate;
   lro: LroEngine;
-  emit(eventType: ResourceEventType, id: MlResourceId, operationName: string, caller: SandboxPrincipal, method: string): void;
+  emit(operation: CompletedWrite): void;
 }
 
-/** A write request after routing: who asks, and whether an injected fault makes its operation fail. */
+/** A completed write or action, as the subscription's system topic publishes it. */
+export interface CompletedWrite {
+  eventType: ResourceEventType;
+  resourceUri: string;
+  operationName: string;
+  request: WriteRequest;
+  method: string;
+  /** Microsoft.MachineLearningServices unless said (the Tags API is Microsoft.Resources). */
+  resourceProvider?: string;
+}
+
+/** A write request after routing: who asks, under which correlation id, and whether an injected fault makes it fail. */
 export interface WriteRequest {
   caller: SandboxPrincipal;
   lroFailure: boolean;
+  /** The operation's correlation id (the caller's x-ms-correlation-request-id when sent; server.ts). */
+  correlationId: string;
+}
+
+/**
+ * ARM's optimistic concurrency (ARM RPC, "ETags for resources": If-Match with the ETag last read, or `*` for "any
+ * existing resource"); a mismatch is 412 PreconditionFailed and changes nothing. Used by PUT and PATCH alike.
+ */
+export function requireIfMatch(existingEtag: string | undefined, ifMatch: string | undefined): void {
+  if (ifMatch === undefined) return;
+  if (ifMatch === "*" ? !existingEtag : ifMatch !== existingEtag) throw armErrors.preconditionFailed();
 }
 
 export function getResource(ctx: ArmContext, id: MlResourceId): Reply {
@@ -33,8 +56,7 @@ export function putResource(ctx: ArmContext, id: MlResourceId, body: JsonValue |
   if (!isJsonObject(body)) throw armErrors.invalidJson();
   const key = id.id.toLowerCase();
   const existing = ctx.estate.store.get(key);
-  if (ifMatch && ifMatch !== "*" && ifMatch !== existing?.etag) throw armErrors.preconditionFailed();
-  if (ifMatch === "*" && !existing) throw armErrors.preconditionFailed();
+  requireIfMatch(existing?.etag, ifMatch);
   if (typeof body.location !== "string" && id.kind !== "compute") {
     throw new ArmSandboxError(400, "LocationRequired", "The location property is required for this definition.");
   }
@@ -56,10 +78,14 @@ export function putResource(ctx: ArmContext, id: MlResourceId, body: JsonValue |
   return write(ctx, id, "PUT", request, next, shape, existing ? "Updating" : "Creating");
 }
 
-/** PATCH: JSON merge patch, limited to each API's update schema (TYPE_BEHAVIOUR[kind].checkPatch). */
-export function patchResource(ctx: ArmContext, id: MlResourceId, body: JsonValue | undefined, request: WriteRequest): Reply {
+/**
+ * PATCH: JSON merge patch, limited to each API's update schema (TYPE_BEHAVIOUR[kind].checkPatch); If-Match is
+ * honoured as on PUT (a missing resource is 404 before any precondition).
+ */
+export function patchResource(ctx: ArmContext, id: MlResourceId, body: JsonValue | undefined, request: WriteRequest, ifMatch?: string): Reply {
   if (!isJsonObject(body)) throw armErrors.invalidJson();
   const stored = ctx.estate.requireResource(id);
+  requireIfMatch(stored.etag, ifMatch);
   const refusal = TYPE_BEHAVIOUR[id.kind].checkPatch(body, stored.resource);
   if (refusal) throw armErrors.userError(refusal, "BadArgument");
   const merged = mergePatch(structuredClone(stored.resource), body) as JsonObject;
@@ -75,7 +101,7 @@ export function deleteResource(ctx: ArmContext, id: MlResourceId, request: Write
   setPath(stored.resource, "properties.provisioningState", "Deleting");
   const operation = ctx.lro.start(id, "DELETE", key, request.lroFailure, () => {
     ctx.estate.store.deleteTree(key);
-    ctx.emit("Microsoft.Resources.ResourceDeleteSuccess", id, `${ML_RESOURCE_TYPES[id.kind]}/delete`, request.caller, "DELETE");
+    ctx.emit({ eventType: "Microsoft.Resources.ResourceDeleteSuccess", resourceUri: id.id, operationName: `${ML_RESOURCE_TYPES[id.kind]}/delete`, request, method: "DELETE" });
   }, () => setPath(stored.resource, "properties.provisioningState", "Failed"), request.caller.objectId);
   return ctx.lro.accepted(operation, LRO_SHAPES[id.kind].delete);
 }
@@ -96,8 +122,10 @@ function write(ctx: ArmContext, id: MlResourceId, method: "PUT" | "PATCH", reque
     const current = store.get(key);
     if (!current) return;
     setPath(current.resource, "properties.provisioningState", "Succeeded");
+    // A cluster whose cap went below its node count releases nodes (nodes.ts).
+    if (id.kind === "compute") settleNodeCount(current.resource);
     current.etag = newEtag();
-    ctx.emit("Microsoft.Resources.ResourceWriteSuccess", id, `${ML_RESOURCE_TYPES[id.kind]}/write`, request.caller, method);
+    ctx.emit({ eventType: "Microsoft.Resources.ResourceWriteSuccess", resourceUri: id.id, operationName: `${ML_RESOURCE_TYPES[id.kind]}/write`, request, method });
   };
   if (shape.sync) {
     succeed();

@@ -5,18 +5,21 @@ import { parseMlResourceId, type MlResourceId } from "../../arm/ids.js";
 import type { ArmResource, JsonObject, JsonValue } from "../../arm/resource.js";
 import { armErrors, ArmSandboxError } from "../arm-errors.js";
 import { DiagnosticSettingsEmulator } from "../diagnostic-settings.js";
-import { resourceEvent, type ResourceEventType, type SandboxPrincipal } from "../events.js";
+import { resourceEvent, type SandboxPrincipal } from "../events.js";
 import { FaultInjector } from "../faults.js";
 import { listenHttps, type HttpsListener } from "../https.js";
+import { SandboxAuthority } from "../openid.js";
 import { ResourceGraphEmulator } from "../resource-graph.js";
 import { COMPUTE_ACTION, computeAction, type ComputeAction } from "./actions.js";
 import { requireApiVersion } from "./api-versions.js";
-import { deleteResource, getResource, materialize, patchResource, putResource, type ArmContext, type WriteRequest } from "./crud.js";
+import { deleteResource, getResource, materialize, patchResource, putResource, type ArmContext, type CompletedWrite, type WriteRequest } from "./crud.js";
 import { Estate, newEtag, parseIdOrRoute } from "./estate.js";
 import { readJsonBody, sendJson, setPath, type Reply } from "./json.js";
 import { LroEngine, OPERATION_PATH, type CompletedOperation } from "./lro.js";
+import { submitJob, type JobSubmission } from "./nodes.js";
 import { listPage, matchCollection } from "./paging.js";
 import { ARM_WRITE_BUCKET, SubscriptionThrottle, type BucketLimits } from "./quota.js";
+import { TAGS_PATH, tagsRequest } from "./tags.js";
 
 /** The principal the sandbox attributes seeded resources and anonymous credentials to. */
 export const SANDBOX_OPERATOR: SandboxPrincipal = {
@@ -46,6 +49,11 @@ export interface ArmSandboxOptions {
   clock?: () => number;
   /** Whether the Resource Graph emulator indexes workspaces' computes (default true; see resource-graph.ts). */
   graphIndexesComputes?: boolean;
+  /**
+   * Whether an operation keeps the caller's `x-ms-correlation-request-id` (default "honoured", what ARM does for
+   * clients that send one) or gets a fresh one ("replaced"), so callers can prove they cope with either.
+   */
+  clientCorrelationIds?: "honoured" | "replaced";
 }
 
 export interface RequestRecord {
@@ -67,6 +75,8 @@ interface RouteInput {
 }
 
 const RESOURCE_GRAPH_PATH = /^\/providers\/Microsoft\.ResourceGraph\/resources$/i;
+/** What a client may send as a correlation id (ARM's are GUIDs; anything else gets a fresh one). */
+const CORRELATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /**
  * The embedded ARM emulator for Microsoft.MachineLearningServices: HTTPS transport, bearer tokens, faults and
@@ -86,12 +96,15 @@ export class ArmSandbox {
   private readonly eventListeners: Array<(event: JsonObject) => void> = [];
   private readonly context: ArmContext;
   private readonly pageSize: number;
+  private readonly honourClientCorrelationIds: boolean;
   private listener?: HttpsListener;
+  private openIdAuthority?: SandboxAuthority;
   endpoint = "";
   ca = "";
 
   constructor(options: ArmSandboxOptions = {}) {
     this.pageSize = options.pageSize ?? 100;
+    this.honourClientCorrelationIds = (options.clientCorrelationIds ?? "honoured") === "honoured";
     this.lro = new LroEngine(this.estate.store, () => this.endpoint, {
       pollsToComplete: options.pollsToComplete ?? 1,
       retryAfterSeconds: options.lroRetryAfterSeconds ?? 0,
@@ -99,7 +112,7 @@ export class ArmSandbox {
     });
     this.throttle = new SubscriptionThrottle({ ...ARM_WRITE_BUCKET, ...options.writeBucket }, options.clock ?? Date.now);
     this.resourceGraph = new ResourceGraphEmulator(this.estate.store, () => this.estate.subscriptions, { indexComputes: options.graphIndexesComputes ?? true });
-    this.context = { estate: this.estate, lro: this.lro, emit: (...args) => this.emit(...args) };
+    this.context = { estate: this.estate, lro: this.lro, emit: (operation) => this.emit(operation) };
   }
 
   /** Every long-running operation that finished: what was written, by whom, and whether it took effect. */
@@ -107,7 +120,17 @@ export class ArmSandbox {
     return this.lro.completed;
   }
 
+  /**
+   * The sandbox's Microsoft Entra authority (openid.ts), on this listener: its OpenID configuration is at
+   * `{endpoint}/{tenant}/v2.0/.well-known/openid-configuration`; it mints access tokens for sandbox principals.
+   */
+  get authority(): SandboxAuthority {
+    if (!this.openIdAuthority) throw new Error("The sandbox is not started.");
+    return this.openIdAuthority;
+  }
+
   async start(port = 0): Promise<this> {
+    this.openIdAuthority = await SandboxAuthority.create();
     this.listener = await listenHttps((req, res) => this.handle(req, res), port);
     this.ca = this.listener.ca;
     this.endpoint = `https://localhost:${this.listener.port}`;
@@ -146,6 +169,16 @@ export class ArmSandbox {
     return stored ? structuredClone(stored.resource) : undefined;
   }
 
+  /**
+   * A data-plane job submission on an AmlCompute cluster (no ARM request, no ARM event): the cluster scales up to at
+   * most its `scaleSettings.maxNodeCount` (nodes.ts); with 0 no node starts and the job waits.
+   */
+  submitJob(computeId: string, nodes: number): JobSubmission {
+    const id = parseIdOrRoute(computeId);
+    if (id.kind !== "compute") throw armErrors.noRoute(computeId);
+    return submitJob(this.estate, id, nodes);
+  }
+
   /** Subscribes to the subscription system-topic events ARM would publish for completed writes and actions. */
   onEvent(listener: (event: JsonObject) => void): void {
     this.eventListeners.push(listener);
@@ -155,8 +188,19 @@ export class ArmSandbox {
     const url = new URL(req.url ?? "/", "https://localhost");
     const method = (req.method ?? "GET").toUpperCase();
     const started = performance.now();
+    if (this.openIdAuthority?.matches(url.pathname)) {
+      // login.microsoftonline.com in Azure: no ARM token, throttling or ARM faults.
+      const document = method === "GET" ? this.openIdAuthority.document(url.pathname, this.endpoint) : { status: 405, body: { error: "invalid_request" } };
+      sendJson(res, document.status, document.body, { "Cache-Control": "max-age=86400, private" });
+      return;
+    }
     const record: RequestRecord = { method, path: url.pathname, status: 0 };
     this.requests.push(record);
+    // ARM RPC common-api-details.md, proxy request headers: x-ms-correlation-request-id is the operation's tracing
+    // id; ARM keeps the one a client sends (how `az`, Terraform and the SDKs correlate their calls) and echoes it.
+    const sent = req.headers["x-ms-correlation-request-id"];
+    const correlationId = this.honourClientCorrelationIds && typeof sent === "string" && CORRELATION_ID.test(sent) ? sent : randomUUID();
+    const common = { "x-ms-request-id": randomUUID(), "x-ms-correlation-request-id": correlationId };
     const { latencyMs, fault } = this.faults.take(method, url.pathname);
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     try {
@@ -169,6 +213,7 @@ export class ArmSandbox {
       if (fault?.kind === "server-error") throw armErrors.serverError(fault.statusCode ?? 500);
       const caller = this.authenticate(req);
       record.principalId = caller.objectId;
+      if (fault?.kind === "forbidden") throw armErrors.authorizationFailed(caller, method, url.pathname);
       const apiVersion = url.searchParams.get("api-version");
       if (!apiVersion) throw armErrors.missingApiVersion();
       const body = await readJsonBody(req);
@@ -178,16 +223,16 @@ export class ArmSandbox {
       const quotaHeaders = isGraph ? undefined : this.throttle.take(method, url.pathname, caller.objectId);
       const reply = isGraph
         ? this.resourceGraph.query(method, apiVersion, body)
-        : this.route({ method, url, apiVersion, body, ifMatch, request: { caller, lroFailure: fault?.kind === "lro-failure" } });
+        : this.route({ method, url, apiVersion, body, ifMatch, request: { caller, lroFailure: fault?.kind === "lro-failure", correlationId } });
       Object.assign(reply.headers, quotaHeaders);
       record.status = reply.status;
       record.durationMs = performance.now() - started;
-      sendJson(res, reply.status, reply.body, { "x-ms-request-id": randomUUID(), ...reply.headers });
+      sendJson(res, reply.status, reply.body, { ...common, ...reply.headers });
     } catch (error) {
       const armError = error instanceof ArmSandboxError ? error : armErrors.serverError(500);
       record.status = armError.statusCode;
       record.durationMs = performance.now() - started;
-      sendJson(res, armError.statusCode, armError.body(), { "x-ms-request-id": randomUUID(), ...armError.headers });
+      sendJson(res, armError.statusCode, armError.body(), { ...common, ...armError.headers });
     }
   }
 
@@ -204,6 +249,8 @@ export class ArmSandbox {
     const path = url.pathname.replace(/\/+$/, "");
     const operation = OPERATION_PATH.exec(path);
     if (operation) return this.lro.poll(method, operation[2]!.toLowerCase(), operation[3]!);
+    const tags = TAGS_PATH.exec(path);
+    if (tags) return tagsRequest(this.context, method, tags[1]!, apiVersion, body, request);
     if (this.diagnosticSettings.matches(path)) return this.diagnosticSettings.handle(method, path, apiVersion, body, (id) => this.estate.store.has(id.toLowerCase()));
     const collection = matchCollection(this.estate, path);
     if (collection) {
@@ -225,7 +272,7 @@ export class ArmSandbox {
       case "PUT":
         return putResource(this.context, id, body, request, ifMatch);
       case "PATCH":
-        return patchResource(this.context, id, body, request);
+        return patchResource(this.context, id, body, request, ifMatch);
       case "DELETE":
         return deleteResource(this.context, id, request);
       default:
@@ -233,9 +280,18 @@ export class ArmSandbox {
     }
   }
 
-  private emit(eventType: ResourceEventType, id: MlResourceId, operationName: string, caller: SandboxPrincipal, method: string): void {
+  private emit({ eventType, resourceUri, operationName, request, method, resourceProvider }: CompletedWrite): void {
     if (this.eventListeners.length === 0) return;
-    const event = resourceEvent({ eventType, resourceUri: id.id, operationName, principal: caller, method, url: `https://management.azure.com${id.id}` });
+    const event = resourceEvent({
+      eventType,
+      resourceUri,
+      operationName,
+      principal: request.caller,
+      method,
+      url: `https://management.azure.com${resourceUri}`,
+      correlationId: request.correlationId,
+      ...(resourceProvider ? { resourceProvider } : {}),
+    });
     for (const listener of this.eventListeners) listener(event);
   }
 }
