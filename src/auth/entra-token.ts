@@ -96,6 +96,14 @@ export class EntraTokenValidator {
     return callerOf(payload);
   }
 
+  /**
+   * The caller of an HTTP request, from its Authorization header alone: `x-ms-client-principal` and the other App
+   * Service authentication headers can be sent by anyone when nothing stands in front, so they are never read.
+   */
+  authenticateHeaders(headers: { get(name: string): string | null }): Promise<AuthenticatedCaller> {
+    return this.authenticate(headers.get("authorization"));
+  }
+
   private refuse(reason: string): CallerAuthenticationError {
     return new CallerAuthenticationError(`Access token refused: ${reason}.`, `${this.challenge}, error="invalid_token", error_description="${reason.replace(/["\\]/g, "'")}"`);
   }

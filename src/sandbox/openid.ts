@@ -42,6 +42,9 @@ export interface MintOptions {
  * validator takes the issuer from the configuration it fetched, as it does against Entra.
  */
 export class SandboxAuthority {
+  /** How often each document was served (tests prove the validator caches them). */
+  readonly served = { configuration: 0, keys: 0 };
+
   private constructor(
     readonly tenantId: string,
     private readonly privateKey: CryptoKey,
@@ -82,7 +85,11 @@ export class SandboxAuthority {
         },
       };
     }
-    if (rest!.toLowerCase().startsWith("discovery/")) return { status: 200, body: { keys: [{ ...this.publicJwk }] } };
+    if (rest!.toLowerCase().startsWith("discovery/")) {
+      this.served.keys += 1;
+      return { status: 200, body: { keys: [{ ...this.publicJwk }] } };
+    }
+    this.served.configuration += 1;
     const base = `${host}/${this.tenantId}`;
     return {
       status: 200,

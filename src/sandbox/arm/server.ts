@@ -129,6 +129,14 @@ export class ArmSandbox {
     return this.openIdAuthority;
   }
 
+  /**
+   * App settings that make amlguard trust this sandbox's authority for callers of its HTTP API (config.ts
+   * AMLGUARD_AUTH_*), for tests, `amlguard simulate` and the CLI's sandbox mode; the validator also needs `ca`.
+   */
+  authSettings(audience: string): Record<string, string> {
+    return { AMLGUARD_AUTH_TENANT_ID: this.authority.tenantId, AMLGUARD_AUTH_AUDIENCE: audience, AMLGUARD_AUTH_AUTHORITY_HOST: this.endpoint };
+  }
+
   async start(port = 0): Promise<this> {
     this.openIdAuthority = await SandboxAuthority.create();
     this.listener = await listenHttps((req, res) => this.handle(req, res), port);
