@@ -116,6 +116,13 @@ describe("Tags API (Microsoft.Resources/tags/default at a resource's scope)", ()
     expect(t.sandbox.resource(ENDPOINT_ID)!.tags).toEqual({ only: "this" });
   });
 
+  it("DELETE removes every tag with a tags/delete event", async () => {
+    const reply = await t.raw("DELETE", `${DEPLOYMENT_ID}/providers/Microsoft.Resources/tags/default?${TAGS_API}`);
+    expect(reply.status).toBe(200);
+    expect(t.sandbox.resource(DEPLOYMENT_ID)!.tags).toEqual({});
+    expect(events.at(-1)).toMatchObject({ eventType: "Microsoft.Resources.ResourceDeleteSuccess", data: { operationName: "Microsoft.Resources/tags/delete" } });
+  });
+
   it("a tags write changes the resource's ETag, so a stale If-Match on the resource then fails", async () => {
     const before = await t.raw("GET", `${REGISTRY_ID}?${API}`);
     await t.raw("PATCH", `${REGISTRY_ID}/providers/Microsoft.Resources/tags/default?${TAGS_API}`, { body: { operation: "Merge", properties: { tags: { x: "y" } } } });

@@ -64,7 +64,16 @@ export function tagsRequest(ctx: ArmContext, method: string, resourcePath: strin
   stampModified(resource, request.caller.objectId);
   stored.etag = newEtag();
   ctx.estate.store.version += 1;
-  ctx.emit({ eventType: "Microsoft.Resources.ResourceWriteSuccess", resourceUri: tagsUri, operationName: "Microsoft.Resources/tags/write", request, method, resourceProvider: "Microsoft.Resources" });
+  // Removing every tag is its own RBAC action (Microsoft.Resources/tags/delete) and a delete event.
+  const deleted = method === "DELETE";
+  ctx.emit({
+    eventType: deleted ? "Microsoft.Resources.ResourceDeleteSuccess" : "Microsoft.Resources.ResourceWriteSuccess",
+    resourceUri: tagsUri,
+    operationName: `Microsoft.Resources/tags/${deleted ? "delete" : "write"}`,
+    request,
+    method,
+    resourceProvider: "Microsoft.Resources",
+  });
   return { status: 200, body: method === "DELETE" ? undefined : tagsResource(tagsUri, next), headers: {} };
 }
 
