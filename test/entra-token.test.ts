@@ -1,7 +1,7 @@
 import { request } from "node:https";
 import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthorityUnavailableError, CallerAuthenticationError, EntraTokenValidator, type EntraAuthSettings } from "../src/auth/entra-token.js";
+import { AuthorityUnavailableError, CallerAuthenticationError, EntraTokenValidator, validatorFor, type EntraAuthSettings } from "../src/auth/entra-token.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { ArmSandbox } from "../src/sandbox/arm-server.js";
 import type { SandboxPrincipal } from "../src/sandbox/events.js";
@@ -112,6 +112,12 @@ describe("in-process caller authentication (EntraTokenValidator)", () => {
     expect(sandbox.authority.served.keys - before.keys).toBe(1);
   });
 
+  it("one validator per tenant, audiences and authority for the process", () => {
+    const first = validatorFor(settings, { ca: sandbox.ca });
+    expect(validatorFor({ ...settings, audiences: [...settings.audiences] }, { ca: sandbox.ca })).toBe(first);
+    expect(validatorFor({ ...settings, audiences: ["api://other"] }, { ca: sandbox.ca })).not.toBe(first);
+  });
+
   it("refuses a missing token, and App Service's x-ms-client-principal header alone", async () => {
     const missing = await refusal(undefined);
     expect(missing.status).toBe(401);
@@ -121,6 +127,7 @@ describe("in-process caller authentication (EntraTokenValidator)", () => {
     const headers = new Headers({ "x-ms-client-principal": principal, "x-ms-client-principal-id": ALICE.objectId, "x-ms-client-principal-name": ALICE.name });
     await expect(validator.authenticateHeaders(headers)).rejects.toBeInstanceOf(CallerAuthenticationError);
     await expect(validator.authenticate("Basic YWxpY2U6cGFzcw==")).rejects.toThrow(/not a bearer JSON Web Token/);
+    await expect(validator.authenticate(`Bearer ${"a".repeat(20_000)}.b.c`)).rejects.toThrow(/too long/);
   });
 
   it("refuses a token signed with another key, under the tenant's key id or another", async () => {

@@ -51,6 +51,8 @@ export interface ValidatorOptions {
 
 const CLOCK_TOLERANCE_SECONDS = 60;
 const FETCH_TIMEOUT_MS = 5000;
+/** Entra's tokens are a few kilobytes; groups overflow to `_claim_names` past 200 groups. */
+const MAX_AUTHORIZATION_CHARS = 16_384;
 
 /**
  * Validates callers' Microsoft Entra access tokens in-process, as "Protected web API: verify scopes and app roles"
@@ -74,8 +76,9 @@ export class EntraTokenValidator {
 
   /** The caller named by `Authorization: Bearer …`, or a CallerAuthenticationError saying why not. */
   async authenticate(authorization: string | null | undefined): Promise<AuthenticatedCaller> {
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i.exec(authorization?.trim() ?? "");
     if (!authorization) throw new CallerAuthenticationError("No access token: send 'Authorization: Bearer <token>' for amlguard's API.", this.challenge);
+    if (authorization.length > MAX_AUTHORIZATION_CHARS) throw this.refuse("the Authorization header is too long");
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i.exec(authorization.trim());
     if (!match) throw this.refuse("the Authorization header is not a bearer JSON Web Token");
     const { issuer, keys } = await this.configuration();
     let payload: JWTPayload;
@@ -133,6 +136,19 @@ export class EntraTokenValidator {
     const keys = createRemoteJWKSet(new URL(document.jwks_uri), { [customFetch]: (jwksUrl: string) => httpsGet(jwksUrl, this.options.ca) });
     return { issuer, keys };
   }
+}
+
+const validators = new Map<string, EntraTokenValidator>();
+
+/**
+ * One validator per tenant, audience set, authority and CA for the process, so the OpenID configuration and the
+ * keys are fetched once per worker, not once per request.
+ */
+export function validatorFor(settings: EntraAuthSettings, options: Pick<ValidatorOptions, "ca"> = {}): EntraTokenValidator {
+  const key = JSON.stringify([settings.authorityHost, settings.tenantId.toLowerCase(), [...settings.audiences].sort(), options.ca ?? ""]);
+  let validator = validators.get(key);
+  if (!validator) validators.set(key, (validator = new EntraTokenValidator(settings, options)));
+  return validator;
 }
 
 function callerOf(payload: JWTPayload): AuthenticatedCaller {
