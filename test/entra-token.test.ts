@@ -62,7 +62,7 @@ describe("the sandbox's Entra authority (OpenID configuration, keys, tokens)", (
     expect(config.body).toMatchObject({ issuer: entraIssuer(tenant), jwks_uri: `${sandbox.endpoint}/${tenant}/discovery/v2.0/keys`, id_token_signing_alg_values_supported: ["RS256"] });
     const keys = await get(`/${tenant}/discovery/v2.0/keys`);
     expect(keys.body.keys).toHaveLength(1);
-    expect(keys.body.keys[0]).toMatchObject({ kty: "RSA", use: "sig", kid: sandbox.authority.keyId, e: "AQAB" });
+    expect(keys.body.keys[0]).toMatchObject({ kty: "RSA", use: "sig", kid: await sandbox.authority.keyId(), e: "AQAB" });
     expect(keys.body.keys[0]).not.toHaveProperty("d");
     const unknown = await get(`/00000000-0000-4000-8000-000000000bad/v2.0/.well-known/openid-configuration`);
     expect([unknown.status, unknown.body.error]).toEqual([400, "invalid_tenant"]);
@@ -72,7 +72,8 @@ describe("the sandbox's Entra authority (OpenID configuration, keys, tokens)", (
   it("mints v2.0 access tokens with the claims Entra puts in them", async () => {
     const token = await mint(ALICE, { roles: ["AmlGuard.Remediate"], groups: ["a0a0a0a0-0000-4000-8000-000000000001"] });
     const [header, payload] = token.split(".").slice(0, 2).map((part) => JSON.parse(Buffer.from(part, "base64url").toString("utf8")));
-    expect(header).toEqual({ typ: "JWT", alg: "RS256", kid: sandbox.authority.keyId, x5t: sandbox.authority.keyId });
+    const keyId = await sandbox.authority.keyId();
+    expect(header).toEqual({ typ: "JWT", alg: "RS256", kid: keyId, x5t: keyId });
     expect(payload).toMatchObject({
       aud: API_CLIENT_ID,
       iss: entraIssuer(sandbox.authority.tenantId),
@@ -133,7 +134,7 @@ describe("in-process caller authentication (EntraTokenValidator)", () => {
   it("refuses a token signed with another key, under the tenant's key id or another", async () => {
     const { privateKey } = await generateKeyPair("RS256");
     const claims = JSON.parse(Buffer.from((await mint(ALICE, { roles: ["AmlGuard.Remediate"] })).split(".")[1]!, "base64url").toString("utf8"));
-    const sameKid = await new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: sandbox.authority.keyId }).sign(privateKey);
+    const sameKid = await new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: await sandbox.authority.keyId() }).sign(privateKey);
     expect((await refusal(`Bearer ${sameKid}`)).message).toBe("Access token refused: the token's signature does not verify.");
     const otherKid = await new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: "attacker-key" }).sign(privateKey);
     expect((await refusal(`Bearer ${otherKid}`)).message).toMatch(/key the tenant does not publish/);
@@ -145,7 +146,7 @@ describe("in-process caller authentication (EntraTokenValidator)", () => {
     const refused = await refusal(`Bearer ${none}`);
     expect(refused.message).toMatch(/not signed with RS256/);
     expect(refused.wwwAuthenticate).toMatch(/error="invalid_token", error_description="the token is not signed with RS256"$/);
-    const hmac = await new SignJWT(JSON.parse(claims)).setProtectedHeader({ alg: "HS256", kid: sandbox.authority.keyId }).sign(new TextEncoder().encode("x".repeat(32)));
+    const hmac = await new SignJWT(JSON.parse(claims)).setProtectedHeader({ alg: "HS256", kid: await sandbox.authority.keyId() }).sign(new TextEncoder().encode("x".repeat(32)));
     expect((await refusal(`Bearer ${hmac}`)).message).toMatch(/not signed with RS256/);
   });
 

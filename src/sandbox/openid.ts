@@ -14,6 +14,12 @@ export function entraIssuer(tenantId: string): string {
  */
 export const SANDBOX_CLIENT_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 
+interface SigningKey {
+  privateKey: CryptoKey;
+  keyId: string;
+  publicJwk: JWK & { issuer: string };
+}
+
 /** What a minted token says beyond who the principal is. */
 export interface MintOptions {
   /** The `aud` claim: amlguard's API (its client id; v2.0 tokens carry the client id). */
@@ -30,7 +36,7 @@ export interface MintOptions {
 
 /**
  * A local Microsoft Entra authority for one tenant: the v2.0 OpenID configuration and key set (JWKS) at Entra's
- * paths, and RS256 access tokens for sandbox principals signed with a key made at start (nothing is committed).
+ * paths, and RS256 access tokens for sandbox principals signed with a key made on first use (nothing is committed).
  *
  * Paths and documents follow "OpenID Connect on the Microsoft identity platform"
  * (learn.microsoft.com/entra/identity-platform/v2-protocols-oidc: `/{tenant}/v2.0/.well-known/openid-configuration`,
@@ -44,20 +50,28 @@ export interface MintOptions {
 export class SandboxAuthority {
   /** How often each document was served (tests prove the validator caches them). */
   readonly served = { configuration: 0, keys: 0 };
+  private signing?: Promise<SigningKey>;
 
-  private constructor(
-    readonly tenantId: string,
-    private readonly privateKey: CryptoKey,
-    private readonly publicJwk: JWK & { issuer: string },
-    readonly keyId: string,
-  ) {}
+  constructor(readonly tenantId: string = SANDBOX_TENANT_ID) {}
 
-  static async create(tenantId: string = SANDBOX_TENANT_ID): Promise<SandboxAuthority> {
-    const { privateKey, publicKey } = await generateKeyPair("RS256", { modulusLength: 2048 });
-    const jwk = await exportJWK(publicKey);
-    // Entra's key ids are the certificate thumbprint (base64url); the public key's SHA-1 stands in for it.
-    const keyId = createHash("sha1").update(`${jwk.n}.${jwk.e}`).digest("base64url");
-    return new SandboxAuthority(tenantId, privateKey, { kty: "RSA", use: "sig", kid: keyId, x5t: keyId, n: jwk.n!, e: jwk.e!, issuer: entraIssuer(tenantId) }, keyId);
+  /**
+   * The signing key, made on first use: an RSA-2048 key costs from 50 ms to a second of CPU, which sandboxes that never
+   * authenticate a caller (most tests, the demo, chaos runs) should not pay at start.
+   */
+  private key(): Promise<SigningKey> {
+    this.signing ??= (async () => {
+      const { privateKey, publicKey } = await generateKeyPair("RS256", { modulusLength: 2048 });
+      const jwk = await exportJWK(publicKey);
+      // Entra's key ids are the certificate thumbprint (base64url); the public key's SHA-1 stands in for it.
+      const keyId = createHash("sha1").update(`${jwk.n}.${jwk.e}`).digest("base64url");
+      return { privateKey, keyId, publicJwk: { kty: "RSA", use: "sig", kid: keyId, x5t: keyId, n: jwk.n!, e: jwk.e!, issuer: entraIssuer(this.tenantId) } };
+    })();
+    return this.signing;
+  }
+
+  /** The `kid` tokens are signed under (the JWKS's only key). */
+  async keyId(): Promise<string> {
+    return (await this.key()).keyId;
   }
 
   get issuer(): string {
@@ -70,7 +84,7 @@ export class SandboxAuthority {
   }
 
   /** The document at `path`, or Entra's AADSTS90002 for another tenant. `host` is where the sandbox listens. */
-  document(path: string, host: string): { status: number; body: JsonObject } {
+  async document(path: string, host: string): Promise<{ status: number; body: JsonObject }> {
     const [, tenant, rest] = /^\/([^/]+)\/(.+)$/.exec(path)!;
     if (tenant!.toLowerCase() !== this.tenantId.toLowerCase()) {
       return {
@@ -87,7 +101,7 @@ export class SandboxAuthority {
     }
     if (rest!.toLowerCase().startsWith("discovery/")) {
       this.served.keys += 1;
-      return { status: 200, body: { keys: [{ ...this.publicJwk }] } };
+      return { status: 200, body: { keys: [{ ...(await this.key()).publicJwk }] } };
     }
     this.served.configuration += 1;
     const base = `${host}/${this.tenantId}`;
@@ -139,6 +153,7 @@ export class SandboxAuthority {
       ...(options.groups && options.groups.length > 0 ? { groups: options.groups } : {}),
       ...options.extraClaims,
     };
-    return new SignJWT(claims).setProtectedHeader({ typ: "JWT", alg: "RS256", kid: this.keyId, x5t: this.keyId }).sign(this.privateKey);
+    const { privateKey, keyId } = await this.key();
+    return new SignJWT(claims).setProtectedHeader({ typ: "JWT", alg: "RS256", kid: keyId, x5t: keyId }).sign(privateKey);
   }
 }

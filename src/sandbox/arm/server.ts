@@ -98,7 +98,6 @@ export class ArmSandbox {
   private readonly pageSize: number;
   private readonly honourClientCorrelationIds: boolean;
   private listener?: HttpsListener;
-  private openIdAuthority?: SandboxAuthority;
   endpoint = "";
   ca = "";
 
@@ -124,10 +123,7 @@ export class ArmSandbox {
    * The sandbox's Microsoft Entra authority (openid.ts), on this listener: its OpenID configuration is at
    * `{endpoint}/{tenant}/v2.0/.well-known/openid-configuration`; it mints access tokens for sandbox principals.
    */
-  get authority(): SandboxAuthority {
-    if (!this.openIdAuthority) throw new Error("The sandbox is not started.");
-    return this.openIdAuthority;
-  }
+  readonly authority = new SandboxAuthority();
 
   /**
    * App settings that make amlguard trust this sandbox's authority for callers of its HTTP API (config.ts
@@ -138,7 +134,6 @@ export class ArmSandbox {
   }
 
   async start(port = 0): Promise<this> {
-    this.openIdAuthority = await SandboxAuthority.create();
     this.listener = await listenHttps((req, res) => this.handle(req, res), port);
     this.ca = this.listener.ca;
     this.endpoint = `https://localhost:${this.listener.port}`;
@@ -196,9 +191,9 @@ export class ArmSandbox {
     const url = new URL(req.url ?? "/", "https://localhost");
     const method = (req.method ?? "GET").toUpperCase();
     const started = performance.now();
-    if (this.openIdAuthority?.matches(url.pathname)) {
+    if (this.authority.matches(url.pathname)) {
       // login.microsoftonline.com in Azure: no ARM token, throttling or ARM faults.
-      const document = method === "GET" ? this.openIdAuthority.document(url.pathname, this.endpoint) : { status: 405, body: { error: "invalid_request" } };
+      const document = method === "GET" ? await this.authority.document(url.pathname, this.endpoint) : { status: 405, body: { error: "invalid_request" } };
       sendJson(res, document.status, document.body, { "Cache-Control": "max-age=86400, private" });
       return;
     }
