@@ -168,6 +168,13 @@ describe("If-Match on PATCH, and where the ETag lives", () => {
     expect((t.sandbox.resource(CLUSTER_ID) as any).properties.properties.scaleSettings.maxNodeCount).toBe(4);
   });
 
+  it("If-None-Match: * creates only: an existing resource is 412 and unchanged", async () => {
+    const current = await t.raw("GET", `${REGISTRY_ID}?${API}`);
+    const refused = await t.raw("PUT", `${REGISTRY_ID}?${API}`, { body: { ...current.body, tags: { overwritten: "yes" } }, headers: { "If-None-Match": "*" } });
+    expect([refused.status, refused.body.error.code]).toEqual([412, "PreconditionFailed"]);
+    expect(t.sandbox.resource(REGISTRY_ID)!.tags).toEqual(current.body.tags);
+  });
+
   it("no ML type carries an etag in its body: the 2025-09-01 specs (bicep-types-az) declare none, so the ETag is a header only", async () => {
     for (const id of [WS_ID, CLUSTER_ID, ENDPOINT_ID, DEPLOYMENT_ID, REGISTRY_ID]) {
       const reply = await t.raw("GET", `${id}?${API}`);

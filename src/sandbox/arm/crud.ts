@@ -34,13 +34,20 @@ export interface WriteRequest {
   correlationId: string;
 }
 
+/** The request's conditional headers. */
+export interface Conditions {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+}
+
 /**
- * ARM's optimistic concurrency (ARM RPC, "ETags for resources": If-Match with the ETag last read, or `*` for "any
- * existing resource"); a mismatch is 412 PreconditionFailed and changes nothing. Used by PUT and PATCH alike.
+ * ARM's optimistic concurrency (ARM RPC, "ETags for resources"; RFC 9110 §13.1): If-Match with the ETag last read,
+ * or `*` for "any existing resource"; If-None-Match `*` for "create only", or an ETag the resource must not have. A
+ * failed condition is 412 PreconditionFailed and changes nothing. Used by PUT and PATCH alike.
  */
-export function requireIfMatch(existingEtag: string | undefined, ifMatch: string | undefined): void {
-  if (ifMatch === undefined) return;
-  if (ifMatch === "*" ? !existingEtag : ifMatch !== existingEtag) throw armErrors.preconditionFailed();
+export function requireConditions(existingEtag: string | undefined, { ifMatch, ifNoneMatch }: Conditions): void {
+  if (ifMatch !== undefined && (ifMatch === "*" ? !existingEtag : ifMatch !== existingEtag)) throw armErrors.preconditionFailed();
+  if (ifNoneMatch !== undefined && existingEtag && (ifNoneMatch === "*" || ifNoneMatch === existingEtag)) throw armErrors.preconditionFailed();
 }
 
 export function getResource(ctx: ArmContext, id: MlResourceId): Reply {
@@ -52,11 +59,11 @@ export function getResource(ctx: ArmContext, id: MlResourceId): Reply {
  * PUT: full replacement (docs/arm-spec-notes.md §3–6). If-Match is ARM's optimistic concurrency; a tracked resource
  * needs a location and may not move (InvalidResourceLocation); create-only properties may not change.
  */
-export function putResource(ctx: ArmContext, id: MlResourceId, body: JsonValue | undefined, request: WriteRequest, ifMatch: string | undefined): Reply {
+export function putResource(ctx: ArmContext, id: MlResourceId, body: JsonValue | undefined, request: WriteRequest, conditions: Conditions = {}): Reply {
   if (!isJsonObject(body)) throw armErrors.invalidJson();
   const key = id.id.toLowerCase();
   const existing = ctx.estate.store.get(key);
-  requireIfMatch(existing?.etag, ifMatch);
+  requireConditions(existing?.etag, conditions);
   if (typeof body.location !== "string" && id.kind !== "compute") {
     throw new ArmSandboxError(400, "LocationRequired", "The location property is required for this definition.");
   }
@@ -82,10 +89,10 @@ export function putResource(ctx: ArmContext, id: MlResourceId, body: JsonValue |
  * PATCH: JSON merge patch, limited to each API's update schema (TYPE_BEHAVIOUR[kind].checkPatch); If-Match is
  * honoured as on PUT (a missing resource is 404 before any precondition).
  */
-export function patchResource(ctx: ArmContext, id: MlResourceId, body: JsonValue | undefined, request: WriteRequest, ifMatch?: string): Reply {
+export function patchResource(ctx: ArmContext, id: MlResourceId, body: JsonValue | undefined, request: WriteRequest, conditions: Conditions = {}): Reply {
   if (!isJsonObject(body)) throw armErrors.invalidJson();
   const stored = ctx.estate.requireResource(id);
-  requireIfMatch(stored.etag, ifMatch);
+  requireConditions(stored.etag, conditions);
   const refusal = TYPE_BEHAVIOUR[id.kind].checkPatch(body, stored.resource);
   if (refusal) throw armErrors.userError(refusal, "BadArgument");
   const merged = mergePatch(structuredClone(stored.resource), body) as JsonObject;

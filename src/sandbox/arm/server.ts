@@ -12,7 +12,7 @@ import { SandboxAuthority } from "../openid.js";
 import { ResourceGraphEmulator } from "../resource-graph.js";
 import { COMPUTE_ACTION, computeAction, type ComputeAction } from "./actions.js";
 import { requireApiVersion } from "./api-versions.js";
-import { deleteResource, getResource, materialize, patchResource, putResource, type ArmContext, type CompletedWrite, type WriteRequest } from "./crud.js";
+import { deleteResource, getResource, materialize, patchResource, putResource, type ArmContext, type CompletedWrite, type Conditions, type WriteRequest } from "./crud.js";
 import { Estate, newEtag, parseIdOrRoute } from "./estate.js";
 import { readJsonBody, sendJson, setPath, type Reply } from "./json.js";
 import { LroEngine, OPERATION_PATH, type CompletedOperation } from "./lro.js";
@@ -70,7 +70,7 @@ interface RouteInput {
   url: URL;
   apiVersion: string;
   body: JsonValue | undefined;
-  ifMatch: string | undefined;
+  conditions: Conditions;
   request: WriteRequest;
 }
 
@@ -220,13 +220,14 @@ export class ArmSandbox {
       const apiVersion = url.searchParams.get("api-version");
       if (!apiVersion) throw armErrors.missingApiVersion();
       const body = await readJsonBody(req);
-      const ifMatch = typeof req.headers["if-match"] === "string" ? req.headers["if-match"] : undefined;
+      const header = (name: string): string | undefined => (typeof req.headers[name] === "string" ? (req.headers[name] as string) : undefined);
+      const conditions: Conditions = { ...(header("if-match") ? { ifMatch: header("if-match")! } : {}), ...(header("if-none-match") ? { ifNoneMatch: header("if-none-match")! } : {}) };
       const isGraph = RESOURCE_GRAPH_PATH.test(url.pathname);
       // Resource Graph queries are POSTs but not ARM writes; ARM counts writes before it routes them.
       const quotaHeaders = isGraph ? undefined : this.throttle.take(method, url.pathname, caller.objectId);
       const reply = isGraph
         ? this.resourceGraph.query(method, apiVersion, body)
-        : this.route({ method, url, apiVersion, body, ifMatch, request: { caller, lroFailure: fault?.kind === "lro-failure", correlationId } });
+        : this.route({ method, url, apiVersion, body, conditions, request: { caller, lroFailure: fault?.kind === "lro-failure", correlationId } });
       Object.assign(reply.headers, quotaHeaders);
       record.status = reply.status;
       record.durationMs = performance.now() - started;
@@ -248,7 +249,7 @@ export class ArmSandbox {
     return principal;
   }
 
-  private route({ method, url, apiVersion, body, ifMatch, request }: RouteInput): Reply {
+  private route({ method, url, apiVersion, body, conditions, request }: RouteInput): Reply {
     const path = url.pathname.replace(/\/+$/, "");
     const operation = OPERATION_PATH.exec(path);
     if (operation) return this.lro.poll(method, operation[2]!.toLowerCase(), operation[3]!);
@@ -273,9 +274,9 @@ export class ArmSandbox {
       case "GET":
         return getResource(this.context, id);
       case "PUT":
-        return putResource(this.context, id, body, request, ifMatch);
+        return putResource(this.context, id, body, request, conditions);
       case "PATCH":
-        return patchResource(this.context, id, body, request, ifMatch);
+        return patchResource(this.context, id, body, request, conditions);
       case "DELETE":
         return deleteResource(this.context, id, request);
       default:
