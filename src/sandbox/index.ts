@@ -5,6 +5,8 @@ import { builtInScenarioPath, loadScenario, type Scenario } from "./scenario.js"
 
 export { ArmSandbox, SANDBOX_OPERATOR, type ArmSandboxOptions, type RequestRecord } from "./arm/server.js";
 export { STABLE_API_VERSIONS } from "./arm/api-versions.js";
+export type { JobSubmission } from "./arm/nodes.js";
+export { entraIssuer, SandboxAuthority, type MintOptions } from "./openid.js";
 
 export interface RunningSandbox {
   arm: ArmSandbox;
