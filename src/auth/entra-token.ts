@@ -92,6 +92,11 @@ export class EntraTokenValidator {
         ...(this.options.now ? { currentDate: this.options.now() } : {}),
       }));
     } catch (error) {
+      // Keys that cannot be fetched are nobody's fault in particular: 503 for everyone, not a refusal of this caller.
+      // (A failed fetch of the key set surfaces as a non-JOSE error: the token itself was already parsed.)
+      if (!(error instanceof errors.JOSEError) || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+        throw new AuthorityUnavailableError("The tenant's signing keys could not be read; callers cannot be authenticated.");
+      }
       throw this.refuse(reasonOf(error));
     }
     if (payload.ver !== "2.0") throw this.refuse(`token version ${String(payload.ver).slice(0, 8)}: amlguard's API app must issue v2.0 tokens (requestedAccessTokenVersion 2)`);
@@ -179,7 +184,6 @@ function reasonOf(error: unknown): string {
   if (error instanceof errors.JOSEAlgNotAllowed) return "the token is not signed with RS256";
   if (error instanceof errors.JWSSignatureVerificationFailed) return "the token's signature does not verify";
   if (error instanceof errors.JWKSNoMatchingKey) return "the token is signed with a key the tenant does not publish";
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) throw new AuthorityUnavailableError("The tenant's signing keys could not be read; callers cannot be authenticated.");
   if (error instanceof errors.JOSEError) return "the token is malformed";
   return "the token could not be validated";
 }
