@@ -1,11 +1,16 @@
 import { app } from "@azure/functions";
+import { validatorFor } from "../src/auth/entra-token.js";
 import { loadConfig } from "../src/config.js";
 import { lazyAzureRuntime } from "../src/handlers/invocation.js";
 import { createHttpHandlers } from "../src/handlers/http.js";
 
-let access: ReturnType<typeof loadConfig>["http"] | undefined;
-const handlers = createHttpHandlers(lazyAzureRuntime, () => (access ??= loadConfig().http));
+let config: ReturnType<typeof loadConfig> | undefined;
+const settings = (): ReturnType<typeof loadConfig> => (config ??= loadConfig());
+const handlers = createHttpHandlers(lazyAzureRuntime, () => settings().http, () => {
+  const auth = settings().auth;
+  return auth ? validatorFor(auth) : undefined;
+});
 
-// authLevel function (a key) on top of App Service authentication (the caller's Entra identity and roles).
+// authLevel function (a key) on top of the caller's Entra access token, validated in-process (src/auth/entra-token.ts).
 app.http("remediate", { methods: ["POST"], authLevel: "function", route: "remediate", handler: handlers.remediate });
 app.http("findings", { methods: ["GET"], authLevel: "function", route: "findings", handler: handlers.findings });

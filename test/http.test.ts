@@ -4,7 +4,10 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HttpAccessConfig } from "../src/config.js";
 import { newInvocationContext } from "../src/handlers/local-context.js";
+import { generateKeyPair, SignJWT } from "jose";
+import { EntraTokenValidator } from "../src/auth/entra-token.js";
 import { createHttpHandlers } from "../src/handlers/http.js";
+import type { SandboxPrincipal } from "../src/sandbox/events.js";
 import { openManual } from "../src/runtime.js";
 import { armExample, variant } from "./helpers/fixtures.js";
 import { BOT, azuriteForFile, startHarness, type Harness } from "./helpers/pipeline.js";
@@ -14,14 +17,16 @@ const { HttpRequest } = azureFunctions;
 const ENDPOINT_ID = `${WS_ID}/onlineEndpoints/ep1`;
 const ACCESS: HttpAccessConfig = { remediateRole: "AmlGuard.Remediate", readRole: "AmlGuard.Read", remediateGroups: ["7e570000-0000-4000-8000-0000000000a1"], readGroups: [], rateLimitPerMinute: 1000 };
 
-function principalHeader(claims: Array<[string, string]>): string {
-  return Buffer.from(JSON.stringify({ auth_typ: "aad", name_typ: "name", role_typ: "roles", claims: claims.map(([typ, val]) => ({ typ, val })) })).toString("base64");
-}
-
-const OPERATOR = principalHeader([["http://schemas.microsoft.com/identity/claims/objectidentifier", "0e0a7e00-0000-4000-8000-000000000001"], ["name", "bob@contoso.example"], ["roles", "AmlGuard.Remediate"]]);
-const READER = principalHeader([["oid", "4ead0000-0000-4000-8000-000000000002"], ["name", "reader@contoso.example"], ["roles", "AmlGuard.Read"]]);
-const NOBODY = principalHeader([["oid", "40b0d700-0000-4000-8000-000000000003"], ["name", "nobody@contoso.example"]]);
-const GROUP_MEMBER = principalHeader([["oid", "96000000-0000-4000-8000-000000000004"], ["name", "sec@contoso.example"], ["groups", "7e570000-0000-4000-8000-0000000000a1"]]);
+// Callers present real Entra v2.0 access tokens minted by the sandbox's authority and validated in-process.
+const API_CLIENT_ID = "6f1c3e55-0d57-4c55-9a5e-6b7a1c0d0a11";
+const BOB: SandboxPrincipal = { objectId: "0e0a7e00-0000-4000-8000-000000000001", name: "bob@contoso.example", type: "User" };
+const READER_P: SandboxPrincipal = { objectId: "4ead0000-0000-4000-8000-000000000002", name: "reader@contoso.example", type: "User" };
+const NOBODY_P: SandboxPrincipal = { objectId: "40b0d700-0000-4000-8000-000000000003", name: "nobody@contoso.example", type: "User" };
+const SEC_P: SandboxPrincipal = { objectId: "96000000-0000-4000-8000-000000000004", name: "sec@contoso.example", type: "User" };
+let OPERATOR = "";
+let READER = "";
+let NOBODY = "";
+let GROUP_MEMBER = "";
 
 const azurite = azuriteForFile();
 let h: Harness;
@@ -35,25 +40,33 @@ async function setup(access: HttpAccessConfig = ACCESS) {
     rehome(variant(armExample("online-endpoint-get"), (e) => (e.properties.publicNetworkAccess = "Enabled")), ENDPOINT_ID),
   ]);
   h.runtime.manual = await openManual({ connectionString: azurite.connectionString }, [SUB], access.rateLimitPerMinute, `h${randomBytes(5).toString("hex")}`);
-  return createHttpHandlers(async () => h.runtime, () => access);
+  const mint = (principal: SandboxPrincipal, claims: { roles?: string[]; groups?: string[] } = {}) => h.sandbox.authority.mintAccessToken(principal, { audience: API_CLIENT_ID, ...claims });
+  [OPERATOR, READER, NOBODY, GROUP_MEMBER] = await Promise.all([
+    mint(BOB, { roles: ["AmlGuard.Remediate"] }),
+    mint(READER_P, { roles: ["AmlGuard.Read"] }),
+    mint(NOBODY_P),
+    mint(SEC_P, { groups: ["7e570000-0000-4000-8000-0000000000a1"] }),
+  ]);
+  const validator = new EntraTokenValidator({ tenantId: h.sandbox.authority.tenantId, audiences: [API_CLIENT_ID], authorityHost: h.sandbox.endpoint }, { ca: h.sandbox.ca });
+  return createHttpHandlers(async () => h.runtime, () => access, () => validator);
 }
 
-function post(body: unknown, principal?: string, headers: Record<string, string> = {}) {
+function post(body: unknown, token?: string, headers: Record<string, string> = {}) {
   const text = typeof body === "string" ? body : JSON.stringify(body);
   return new HttpRequest({
     method: "POST",
     url: "https://amlguard.azurewebsites.net/api/remediate",
     body: { string: text },
-    headers: { "content-type": "application/json", ...(principal ? { "x-ms-client-principal": principal } : {}), ...headers },
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
   });
 }
 
-function get(resourceId: string | undefined, principal?: string) {
+function get(resourceId: string | undefined, token?: string, headers: Record<string, string> = {}) {
   return new HttpRequest({
     method: "GET",
     url: "https://amlguard.azurewebsites.net/api/findings",
     query: resourceId === undefined ? {} : { resourceId },
-    headers: principal ? { "x-ms-client-principal": principal } : {},
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
   });
 }
 
@@ -70,6 +83,32 @@ describe("HTTP manual remediation: authentication and authorisation", () => {
     expect(await statuses(OPERATOR)).toEqual([200, 200]);
     expect(await statuses(GROUP_MEMBER)).toEqual([200, 200]);
     expect(await statuses("bm90IGpzb24=")).toEqual([401, 401]);
+  });
+
+  it("forged, unsigned and expired tokens, and a hand-made x-ms-client-principal alone, are 401 with a challenge", async () => {
+    const handlers = await setup();
+    const claims = JSON.parse(Buffer.from(OPERATOR.split(".")[1]!, "base64url").toString("utf8"));
+    const { privateKey } = await generateKeyPair("RS256");
+    const forged = await new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: await h.sandbox.authority.keyId() }).sign(privateKey);
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url")}.${OPERATOR.split(".")[1]}.`;
+    const expired = await h.sandbox.authority.mintAccessToken(BOB, { audience: API_CLIENT_ID, roles: ["AmlGuard.Remediate"], issuedAt: Math.floor(Date.now() / 1000) - 7200 });
+    const easyAuth = Buffer.from(JSON.stringify({ auth_typ: "aad", claims: [{ typ: "oid", val: BOB.objectId }, { typ: "roles", val: "AmlGuard.Remediate" }] })).toString("base64");
+    for (const request of [post(valid, forged), post(valid, unsigned), post(valid, expired), post(valid, undefined, { "x-ms-client-principal": easyAuth, "x-ms-client-principal-id": BOB.objectId })]) {
+      const response = await handlers.remediate(request, ctx());
+      expect(response.status).toBe(401);
+      expect((response.headers as Record<string, string>)["WWW-Authenticate"]).toMatch(/^Bearer realm="amlguard", authorization_uri="https:\/\/localhost:\d+\/[0-9a-f-]+\/oauth2\/v2\.0\/authorize"/);
+    }
+    expect(h.botWrites()).toBe(0);
+    const noRole = await handlers.remediate(post(valid, READER), ctx());
+    expect([noRole.status, (noRole.headers as Record<string, string>)["WWW-Authenticate"]]).toEqual([403, 'Bearer error="insufficient_scope", error_description="the AmlGuard.Remediate app role is needed"']);
+  });
+
+  it("without AMLGUARD_AUTH_* nobody gets in (503, never an open API)", async () => {
+    await setup();
+    const handlers = createHttpHandlers(async () => h.runtime, () => ACCESS, () => undefined);
+    const response = await handlers.remediate(post(valid, OPERATOR), ctx());
+    expect([response.status, (response.jsonBody as any).error.code]).toEqual([503, "NotConfigured"]);
+    expect(h.botWrites()).toBe(0);
   });
 });
 

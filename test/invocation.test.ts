@@ -72,9 +72,11 @@ describe("the invocation wrapper", () => {
 
   it("HTTP: an internal failure answers 500 with the correlation id, never the reason; the log line has both", async () => {
     const { ctx, lines } = context("remediate");
-    const handlers = createHttpHandlers(async () => Promise.reject(new Error(`connect ECONNREFUSED ${SECRET}`)), () => ({ remediateRole: "AmlGuard.Remediate", readRole: "AmlGuard.Read", remediateGroups: [], readGroups: [], rateLimitPerMinute: 10 }));
-    const principal = Buffer.from(JSON.stringify({ claims: [{ typ: "oid", val: "0e0a7e00-0000-4000-8000-000000000001" }, { typ: "roles", val: "AmlGuard.Read" }] })).toString("base64");
-    const response = await handlers.findings(new HttpRequest({ method: "GET", url: "https://x/api/findings?resourceId=/subscriptions/s", headers: { "x-ms-client-principal": principal } }), ctx);
+    // Authentication is not what this test is about (test/http.test.ts and test/entra-token.test.ts are): a caller
+    // that authenticates stands in for a validated token, so the failure comes from the runtime.
+    const authenticated = { authenticateHeaders: async () => ({ objectId: "0e0a7e00-0000-4000-8000-000000000001", roles: ["AmlGuard.Read"], groups: [], groupsOverage: false }) };
+    const handlers = createHttpHandlers(async () => Promise.reject(new Error(`connect ECONNREFUSED ${SECRET}`)), () => ({ remediateRole: "AmlGuard.Remediate", readRole: "AmlGuard.Read", remediateGroups: [], readGroups: [], rateLimitPerMinute: 10 }), () => authenticated);
+    const response = await handlers.findings(new HttpRequest({ method: "GET", url: "https://x/api/findings?resourceId=/subscriptions/s" }), ctx);
     expect(response.status).toBe(500);
     const body = response.jsonBody as { correlationId: string; error: { code: string; message: string } };
     expect(body.error.code).toBe("InternalError");

@@ -3,6 +3,7 @@ import azureFunctions from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeliveryError, SmtpChannel, TeamsChannel } from "../src/alerts/channels.js";
 import { AlertRouter } from "../src/alerts/router.js";
+import { EntraTokenValidator } from "../src/auth/entra-token.js";
 import { createHttpHandlers } from "../src/handlers/http.js";
 import { newInvocationContext } from "../src/handlers/local-context.js";
 import type { Logger } from "../src/log.js";
@@ -50,11 +51,13 @@ describe("secret hygiene", () => {
       const refused = await forged.deliver([h.alerts[0] ?? (await alerting.outbox.all())[0]!.alert]).catch((e: DeliveryError) => e.message);
 
       // HTTP: unauthenticated, bad body, and an internal failure.
-      const handlers = createHttpHandlers(async () => h.runtime, () => ({ remediateRole: "AmlGuard.Remediate", readRole: "AmlGuard.Read", remediateGroups: [], readGroups: [], rateLimitPerMinute: 1000 }));
-      const principal = Buffer.from(JSON.stringify({ claims: [{ typ: "oid", val: USER.objectId }, { typ: "roles", val: "AmlGuard.Remediate" }] })).toString("base64");
+      const apiClientId = "6f1c3e55-0d57-4c55-9a5e-6b7a1c0d0a11";
+      const validator = new EntraTokenValidator({ tenantId: h.sandbox.authority.tenantId, audiences: [apiClientId], authorityHost: h.sandbox.endpoint }, { ca: h.sandbox.ca });
+      const handlers = createHttpHandlers(async () => h.runtime, () => ({ remediateRole: "AmlGuard.Remediate", readRole: "AmlGuard.Read", remediateGroups: [], readGroups: [], rateLimitPerMinute: 1000 }), () => validator);
+      const accessToken = await h.sandbox.authority.mintAccessToken(USER, { audience: apiClientId, roles: ["AmlGuard.Remediate"] });
       const bodies: unknown[] = [];
       for (const body of ["{", JSON.stringify({ resourceId: `${WS_ID}/onlineEndpoints/ep1`, reason: "secret test" })]) {
-        bodies.push((await handlers.remediate(new HttpRequest({ method: "POST", url: "https://x/api/remediate", body: { string: body }, headers: { "content-type": "application/json", "x-ms-client-principal": principal } }), newInvocationContext("remediate"))).jsonBody);
+        bodies.push((await handlers.remediate(new HttpRequest({ method: "POST", url: "https://x/api/remediate", body: { string: body }, headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` } }), newInvocationContext("remediate"))).jsonBody);
       }
       bodies.push((await handlers.remediate(new HttpRequest({ method: "POST", url: "https://x/api/remediate", body: { string: "{}" }, headers: { "content-type": "application/json" } }), newInvocationContext("remediate"))).jsonBody);
 

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { z } from "zod";
+import { AuthorityUnavailableError, CallerAuthenticationError, type AuthenticatedCaller } from "../auth/entra-token.js";
 import type { HttpAccessConfig } from "../config.js";
 import { ManualError, manualFindings, manualRemediate, remediateRequestSchema, type ManualDeps } from "../manual/remediate.js";
 import { newCorrelationId } from "../pipeline/assess.js";
@@ -11,50 +11,20 @@ import { withInvocation, type Handled } from "./invocation.js";
 
 const MAX_BODY_BYTES = 16 * 1024;
 
-/** The caller, as App Service authentication (Easy Auth) passes it in x-ms-client-principal. */
+/** The caller, from a validated Entra access token (src/auth/entra-token.ts). */
 export interface Principal {
   objectId: string;
   name: string;
   appId?: string;
   roles: string[];
   groups: string[];
+  /** The token had too many groups to list them: only roles can grant access. */
+  groupsOverage?: boolean;
 }
 
-const principalSchema = z.object({
-  auth_typ: z.string().optional(),
-  name_typ: z.string().optional(),
-  role_typ: z.string().optional(),
-  claims: z.array(z.object({ typ: z.string(), val: z.string() })).max(500),
-});
-
-const OID = ["http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"];
-
-/**
- * Reads the principal Easy Auth injects (base64 JSON). Easy Auth strips this header from client requests, so it can
- * be trusted only with App Service authentication on (infra/ turns it on and requires it).
- */
-export function principalOf(request: HttpRequest): Principal | undefined {
-  const header = request.headers.get("x-ms-client-principal");
-  if (!header || header.length > 32_768) return undefined;
-  let parsed;
-  try {
-    parsed = principalSchema.safeParse(JSON.parse(Buffer.from(header, "base64").toString("utf8")));
-  } catch {
-    return undefined;
-  }
-  if (!parsed.success) return undefined;
-  const { claims, role_typ: roleType = "roles", name_typ: nameType } = parsed.data;
-  const values = (...types: string[]): string[] => claims.filter((c) => types.includes(c.typ)).map((c) => c.val);
-  const objectId = values(...OID)[0];
-  if (!objectId) return undefined;
-  const appId = values("appid", "azp")[0];
-  return {
-    objectId,
-    name: values(...(nameType ? [nameType] : []), "name", "preferred_username", "upn")[0] ?? objectId,
-    ...(appId ? { appId } : {}),
-    roles: values(roleType, "roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"),
-    groups: values("groups"),
-  };
+/** What authenticates a request: in Azure an EntraTokenValidator (validatorFor(config.auth)). */
+export interface CallerAuthenticator {
+  authenticateHeaders(headers: { get(name: string): string | null }): Promise<AuthenticatedCaller>;
 }
 
 export function authorized(principal: Principal, need: "read" | "remediate", access: HttpAccessConfig): boolean {
@@ -81,8 +51,13 @@ export interface HttpHandlers {
 
 type Act = (principal: Principal, deps: ManualDeps, correlationId: string) => Promise<Handled<HttpResponseInit>>;
 
-/** POST /api/remediate and GET /api/findings over a runtime; the registrations in functions/ bind them. */
-export function createHttpHandlers(getRuntime: () => Promise<Runtime>, access: () => HttpAccessConfig): HttpHandlers {
+/**
+ * POST /api/remediate and GET /api/findings over a runtime; the registrations in functions/ bind them. Callers are
+ * authenticated in-process by their Entra access token (`authenticator`), on any hosting, with or without App
+ * Service authentication in front: `x-ms-client-principal` is never read. No authenticator (AMLGUARD_AUTH_* unset)
+ * means nobody gets in.
+ */
+export function createHttpHandlers(getRuntime: () => Promise<Runtime>, access: () => HttpAccessConfig, authenticator: () => CallerAuthenticator | undefined): HttpHandlers {
   const guarded = (need: "read" | "remediate", act: (request: HttpRequest) => Act) =>
     withInvocation<HttpRequest, HttpResponseInit>(
       {
@@ -95,11 +70,26 @@ export function createHttpHandlers(getRuntime: () => Promise<Runtime>, access: (
       async (request, { log, runtime, deps: pipelineDeps, correlationId = newCorrelationId() }) => {
         const answer = (response: HttpResponseInit): Handled<HttpResponseInit> => ({ result: response });
         try {
-          const principal = principalOf(request);
-          if (!principal) return answer(refuse(401, "Unauthenticated", "sign in: this API needs a Microsoft Entra identity", correlationId));
+          const auth = authenticator();
+          if (!auth) return answer(refuse(503, "NotConfigured", "caller authentication is not configured (AMLGUARD_AUTH_TENANT_ID, AMLGUARD_AUTH_AUDIENCE)", correlationId));
+          let principal: Principal;
+          try {
+            const caller = await auth.authenticateHeaders(request.headers);
+            principal = { ...caller, name: caller.name ?? caller.objectId };
+          } catch (error) {
+            if (error instanceof CallerAuthenticationError) {
+              log.warn("amlguard http: unauthenticated", { reason: error.message });
+              return answer(refuse(401, "Unauthenticated", error.message, correlationId, { "WWW-Authenticate": error.wwwAuthenticate }));
+            }
+            if (error instanceof AuthorityUnavailableError) return answer(refuse(503, "AuthorityUnavailable", error.message, correlationId, { "Retry-After": "30" }));
+            throw error;
+          }
           if (!authorized(principal, need, access())) {
             log.warn("amlguard http: forbidden", { principal: principal.objectId, need });
-            return answer(refuse(403, "Forbidden", `the caller lacks the ${need === "remediate" ? access().remediateRole : access().readRole} role`, correlationId));
+            const role = need === "remediate" ? access().remediateRole : access().readRole;
+            const overage = principal.groupsOverage ? " (the token lists no groups: too many to include; grant the app role instead)" : "";
+            // RFC 6750 §3.1: a valid token without the needed permission is 403 insufficient_scope.
+            return answer(refuse(403, "Forbidden", `the caller lacks the ${role} role${overage}`, correlationId, { "WWW-Authenticate": `Bearer error="insufficient_scope", error_description="the ${role} app role is needed"` }));
           }
           const { manual } = await runtime();
           if (!manual) return answer(refuse(503, "NotConfigured", "manual remediation is not configured", correlationId));
