@@ -206,9 +206,9 @@ describe("auth settings (AMLGUARD_AUTH_*)", () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ AMLGUARD_AUTH_TENANT_ID: settings.tenantId }, /AMLGUARD_AUTH_TENANT_ID and AMLGUARD_AUTH_AUDIENCE go together/],
       [{ AMLGUARD_AUTH_AUDIENCE: API_CLIENT_ID }, /go together/],
-      [{ AMLGUARD_AUTH_TENANT_ID: "contoso", AMLGUARD_AUTH_AUDIENCE: API_CLIENT_ID }, /AMLGUARD_AUTH_TENANT_ID: must be a GUID/],
-      [{ AMLGUARD_AUTH_TENANT_ID: settings.tenantId, AMLGUARD_AUTH_AUDIENCE: "amlguard" }, /AMLGUARD_AUTH_AUDIENCE.*: must be the API app's client id/],
-      [{ AMLGUARD_AUTH_TENANT_ID: settings.tenantId, AMLGUARD_AUTH_AUDIENCE: API_CLIENT_ID, AMLGUARD_AUTH_AUTHORITY_HOST: "http://login.example" }, /AMLGUARD_AUTH_AUTHORITY_HOST: must be https/],
+      [{ AMLGUARD_AUTH_TENANT_ID: "contoso", AMLGUARD_AUTH_AUDIENCE: API_CLIENT_ID }, /AMLGUARD_AUTH_TENANT_ID: .*must be a GUID/],
+      [{ AMLGUARD_AUTH_TENANT_ID: settings.tenantId, AMLGUARD_AUTH_AUDIENCE: "amlguard" }, /AMLGUARD_AUTH_AUDIENCE.*must be the API app's client id/],
+      [{ AMLGUARD_AUTH_TENANT_ID: settings.tenantId, AMLGUARD_AUTH_AUDIENCE: API_CLIENT_ID, AMLGUARD_AUTH_AUTHORITY_HOST: "http://login.example" }, /AMLGUARD_AUTH_AUTHORITY_HOST: .*must be https/],
     ];
     for (const [env, message] of cases) {
       expect(() => loadConfig(env)).toThrow(ConfigError);
