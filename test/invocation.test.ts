@@ -34,7 +34,7 @@ describe("the invocation wrapper", () => {
     await createEventGridHandler(async () => runtime)({ id: "evt-1", data: { correlationId: "0b1c2d3e-0000-4000-8000-00000000c0de" } } as unknown as EventGridEvent, ctx);
     expect(audited.map((a) => a.decision)).toEqual(["rejected"]);
     const metrics = lines.find((l) => l.startsWith("information amlguard.metrics"))!;
-    expect(fieldsOf(metrics)).toEqual({ invocationId: ctx.invocationId, functionName: "resourceEvents", eventId: "evt-1", correlationId: "0b1c2d3e-0000-4000-8000-00000000c0de", source: "event-grid", findings: 0, remediations: 0, alerts: 0, failures: 0, deferred: 0 });
+    expect(fieldsOf(metrics)).toEqual({ invocationId: ctx.invocationId, functionName: "resourceEvents", eventId: "evt-1", correlationId: "0b1c2d3e-0000-4000-8000-00000000c0de", source: "event-grid", findings: 0, remediations: 0, alerts: 0, failures: 0, deferred: 0, rejected: 1 });
     for (const line of lines) expect(fieldsOf(line)).toMatchObject({ invocationId: ctx.invocationId, eventId: "evt-1" });
   });
 
