@@ -21,6 +21,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   demo: () => import("./commands/demo.js"),
   start: () => import("./commands/start.js"),
   rules: () => import("./commands/rules.js"),
+  simulate: () => import("./commands/simulate.js"),
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -62,6 +63,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description("list the rule catalogue: id, severity, categories, Azure Policy / benchmark ids, fix or alert only, title")
     .option("--json", "print the catalogue as JSON (with remediation commands and Bicep)")
     .action(lazy("rules"));
+
+  program
+    .command("simulate")
+    .description("play a scenario (resources, settings, principals, steps) through amlguard's real handlers on the embedded sandbox")
+    .argument("<scenario>", "scenario JSON file (README, simulate)")
+    .option("--json", "print the result as JSON")
+    .action(lazy("simulate"));
 
   program
     .command("demo")

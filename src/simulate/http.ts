@@ -1,0 +1,80 @@
+import azureFunctions, { type HttpResponseInit } from "@azure/functions";
+import type { HttpHandlers } from "../functions/http.js";
+import { newInvocationContext } from "../functions/invocation.js";
+import type { HttpStep } from "./schema.js";
+
+// @azure/functions is CommonJS; Node's ESM loader sees only some of its named exports.
+const { HttpRequest } = azureFunctions;
+
+/** A principal of the scenario, resolved: amlguard's own identity when `self`. */
+export interface SimPrincipal {
+  key: string;
+  objectId: string;
+  appId?: string;
+  name: string;
+  type: "User" | "ServicePrincipal";
+  roles: string[];
+  groups: string[];
+  self: boolean;
+}
+
+/**
+ * The HTTP API's routes the harness can call, each bound to the real handler. When the exemptions API lands
+ * (POST/GET/DELETE /api/exemptions), add its routes here with their handlers; scenarios then use `http` steps for
+ * approvals instead of `exemptions` steps.
+ */
+export const HTTP_ROUTES = [
+  { method: "POST", path: "/api/remediate", handler: "remediate" },
+  { method: "GET", path: "/api/findings", handler: "findings" },
+] as const satisfies ReadonlyArray<{ method: string; path: string; handler: keyof HttpHandlers }>;
+
+/**
+ * How an `http` step's caller proves who it is: the headers a real client of amlguard's API would send for that
+ * principal. Today the API reads App Service authentication's `x-ms-client-principal`, so that is what a valid caller
+ * carries. When in-process token validation lands, `credentialFor` mints a signed access token from the sandbox's
+ * OpenID authority (`Authorization: Bearer …`) and this is the one place that changes (`callerCredentials`).
+ */
+export interface CallerCredentials {
+  readonly kind: "app-service-header" | "entra-access-token";
+  credentialFor(principal: SimPrincipal): Promise<Record<string, string>>;
+}
+
+/** App Service authentication's principal header, as Easy Auth injects it (base64 JSON claims). */
+export function clientPrincipalHeader(principal: SimPrincipal): Record<string, string> {
+  const claims: Array<[string, string]> = [
+    ["http://schemas.microsoft.com/identity/claims/objectidentifier", principal.objectId],
+    ["name", principal.name],
+    ...principal.roles.map((role): [string, string] => ["roles", role]),
+    ...principal.groups.map((group): [string, string] => ["groups", group]),
+    ...(principal.appId ? [["appid", principal.appId] as [string, string]] : []),
+  ];
+  const json = { auth_typ: "aad", name_typ: "name", role_typ: "roles", claims: claims.map(([typ, val]) => ({ typ, val })) };
+  return { "x-ms-client-principal": Buffer.from(JSON.stringify(json)).toString("base64") };
+}
+
+/** The credential a valid caller presents to this build of the API (see CallerCredentials: switch here). */
+export function callerCredentials(): CallerCredentials {
+  return { kind: "app-service-header", credentialFor: async (principal) => clientPrincipalHeader(principal) };
+}
+
+export interface HttpResult {
+  status: number;
+  body: unknown;
+}
+
+/** Calls the real handler with an @azure/functions HttpRequest, as the Functions host would. */
+export async function callHttp(handlers: HttpHandlers, step: HttpStep["http"], caller: SimPrincipal | undefined, credentials: CallerCredentials): Promise<HttpResult> {
+  const route = HTTP_ROUTES.find((r) => r.method === step.method && r.path === step.path);
+  if (!route) throw new Error(`no route ${step.method} ${step.path}`);
+  const auth = !caller || step.credential === "none" ? {} : step.credential === "header-only" ? clientPrincipalHeader(caller) : await credentials.credentialFor(caller);
+  const hasBody = step.body !== undefined;
+  const request = new HttpRequest({
+    method: step.method,
+    url: `https://amlguard.simulate.invalid${step.path}`,
+    query: step.query ?? {},
+    headers: { ...(hasBody ? { "content-type": "application/json" } : {}), ...auth },
+    ...(hasBody ? { body: { string: typeof step.body === "string" ? step.body : JSON.stringify(step.body) } } : {}),
+  });
+  const response: HttpResponseInit = await handlers[route.handler](request, newInvocationContext(route.handler));
+  return { status: response.status ?? 200, body: response.jsonBody ?? response.body ?? null };
+}
