@@ -17,7 +17,7 @@ import { ArmStepClient, type ArmStepResult } from "./arm-step.js";
 import { parseDuration, ScenarioClock } from "./clock.js";
 import { callerCredentials, callHttp, type HttpResult, type SimPrincipal } from "./http.js";
 import { parseScenario, ScenarioError, type Scenario, type Step } from "./schema.js";
-import { finalResources, startWorld, toSandbox, type World } from "./world.js";
+import { checkSettings, finalResources, startWorld, toSandbox, type World } from "./world.js";
 
 export interface StepReport {
   step: number;
@@ -33,7 +33,7 @@ export interface StepReport {
   /** amlguard's own ARM writes during the step, as the sandbox received them. */
   writes: Array<{ method: string; id: string; status: number }>;
   /** What the outbox delivered to people during the step. */
-  alerts: Array<{ resourceId: string; ruleId: string | null; outcome: string; severity: string; title: string }>;
+  alerts: Array<{ resourceId: string; ruleId: string | null; outcome: string; severity: string; title: string; evidence: string | null; actor: string | null }>;
   /** Event Grid deliveries to the handler (bot's own write events included). */
   eventsDelivered: number;
   /** Deliveries that still failed after Event Grid's retries here, one line each. */
@@ -76,6 +76,7 @@ export async function readScenario(path: string): Promise<Scenario> {
  */
 export async function simulate(path: string, onStep: (step: number, total: number, label: string) => void = () => undefined): Promise<SimulationResult> {
   const scenario = await readScenario(path);
+  checkSettings(scenario);
   const clock = new ScenarioClock(scenario.now ? new Date(scenario.now) : new Date());
   const startedAt = clock.now().toISOString();
   const world = await startWorld(scenario, path, clock);
@@ -147,7 +148,7 @@ export async function simulate(path: string, onStep: (step: number, total: numbe
         .slice(requestsFrom)
         .filter((r) => isWrite(r) && r.principalId === world.self.objectId && !ownRequests.has(r))
         .map((r) => ({ method: r.method, id: r.path, status: r.status }));
-      report.alerts = world.channel.delivered.splice(0).map((a) => ({ resourceId: a.resourceId, ruleId: a.ruleId ?? null, outcome: a.outcome, severity: a.severity, title: a.title }));
+      report.alerts = world.channel.delivered.splice(0).map((a) => ({ resourceId: a.resourceId, ruleId: a.ruleId ?? null, outcome: a.outcome, severity: a.severity, title: a.title, evidence: a.evidence ?? null, actor: a.actor?.name ?? null }));
       reports.push(report);
     }
     return { description: scenario.description, startedAt, steps: reports, resources: finalResources(world, scenario) };

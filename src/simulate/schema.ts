@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseMlResourceId } from "../arm/ids.js";
+import { InputError } from "../inputs.js";
 import { GUID_PATTERN } from "../shared/types.js";
 import { parseDuration } from "./clock.js";
 import { HTTP_ROUTES } from "./http.js";
@@ -8,9 +9,7 @@ import { HTTP_ROUTES } from "./http.js";
  * The scenario format of `amlguard simulate` (README, "simulate"). Every error names where it is, in the file's
  * terms: "step 3: arm.method must be one of PUT, PATCH, POST, DELETE", "principals.dev1.objectId must be a GUID".
  */
-export class ScenarioError extends Error {
-  override name = "InputError";
-}
+export class ScenarioError extends InputError {}
 
 const ARM_METHODS = ["PUT", "PATCH", "POST", "DELETE"] as const;
 const HTTP_METHODS = ["GET", "POST", "DELETE"] as const;
@@ -159,7 +158,7 @@ function problems(error: z.ZodError, prefix: Array<string | number>): string {
     .map((issue) => {
       const path = [...prefix, ...issue.path].map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
       if (issue.code === "unrecognized_keys") return `${path ? `${path}: ` : ""}unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
-      const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
+      const message = issue.code === "invalid_type" && /received undefined$/.test(issue.message) ? "is required" : issue.message;
       return path ? `${path} ${message}` : message;
     })
     .join("; ");

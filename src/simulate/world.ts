@@ -5,7 +5,7 @@ import { AlertDedupe } from "../alerts/router.js";
 import type { ArmResource, JsonObject } from "../arm/resource.js";
 import { ArmClient } from "../azure/arm-client.js";
 import { GraphClient } from "../azure/graph-client.js";
-import { loadConfig, type AmlguardConfig } from "../config.js";
+import { ConfigError, loadConfig, type AmlguardConfig } from "../config.js";
 import { ExemptionStore } from "../exemptions/store.js";
 import { settingsOf, type Runtime } from "../runtime.js";
 import { startAzuriteTables, type RunningAzurite } from "../sandbox/azurite.js";
@@ -18,7 +18,7 @@ import { openTable, tableNames, type TableStorageTarget } from "../state/tables.
 import { InflightRequests, RateLimiter } from "../state/throttle.js";
 import type { ScenarioClock } from "./clock.js";
 import type { SimPrincipal } from "./http.js";
-import type { Scenario } from "./schema.js";
+import { ScenarioError, type Scenario } from "./schema.js";
 
 /** amlguard's identity when the settings name none (AMLGUARD_PRINCIPAL_OBJECT_ID / AZURE_CLIENT_ID). */
 export const DEFAULT_SELF = { objectId: "0b07b07b-0000-4000-8000-000000000b07", appId: "a11a11a1-0000-4000-8000-0000000000a1", name: "amlguard (managed identity)" };
@@ -98,7 +98,7 @@ export async function startWorld(scenario: Scenario, scenarioPath: string, clock
   let azurite: RunningAzurite | undefined;
   try {
     azurite = await startAzuriteTables();
-    const config = configOf(scenario, sandbox, azurite);
+    const config = loadConfig(appSettings(scenario, { armEndpoint: sandbox.arm.endpoint, connectionString: azurite.connectionString }));
     const self = selfPrincipal(scenario, config);
     const principals = resolvePrincipals(scenario, self);
     const events: JsonObject[] = [];
@@ -147,18 +147,33 @@ export async function startWorld(scenario: Scenario, scenarioPath: string, clock
   }
 }
 
-function configOf(scenario: Scenario, sandbox: RunningSandbox, azurite: RunningAzurite): AmlguardConfig {
+/**
+ * The scenario's app settings as the Function App would read them, with what the harness owns filled in: where ARM
+ * and Table Storage are (the sandbox and Azurite), the watched subscriptions (those of the seeded resources unless
+ * the settings say otherwise) and amlguard's identity (the harness's unless the settings name one).
+ */
+export function appSettings(scenario: Scenario, where: { armEndpoint: string; connectionString: string }): Record<string, string> {
   const env: Record<string, string> = Object.fromEntries(Object.entries(scenario.settings).filter(([key]) => !HARNESS_SETTINGS.includes(key)));
-  // Subscriptions in the seeded resources are watched unless the settings say otherwise.
-  if (!env.AMLGUARD_SUBSCRIPTION_IDS && !env.AMLGUARD_MANAGEMENT_GROUP) env.AMLGUARD_SUBSCRIPTION_IDS = sandbox.subscriptionIds.join(",");
-  // amlguard always runs as some identity; a scenario that names none gets the harness's.
+  if (!env.AMLGUARD_SUBSCRIPTION_IDS && !env.AMLGUARD_MANAGEMENT_GROUP) {
+    env.AMLGUARD_SUBSCRIPTION_IDS = [...new Set(scenario.resources.map((r) => r.id.split("/")[2]!.toLowerCase()))].join(",");
+  }
   if (!env.AMLGUARD_PRINCIPAL_OBJECT_ID && !env.AZURE_CLIENT_ID) {
     env.AMLGUARD_PRINCIPAL_OBJECT_ID = DEFAULT_SELF.objectId;
     env.AZURE_CLIENT_ID = DEFAULT_SELF.appId;
   }
-  env.AMLGUARD_ARM_ENDPOINT = sandbox.arm.endpoint;
-  env.AMLGUARD_STORAGE_CONNECTION_STRING = azurite.connectionString;
-  return loadConfig(env);
+  env.AMLGUARD_ARM_ENDPOINT = where.armEndpoint;
+  env.AMLGUARD_STORAGE_CONNECTION_STRING = where.connectionString;
+  return env;
+}
+
+/** Reads the settings with loadConfig before anything starts: a bad setting is a bad scenario, named as loadConfig names it. */
+export function checkSettings(scenario: Scenario): void {
+  try {
+    loadConfig(appSettings(scenario, { armEndpoint: "https://localhost", connectionString: "UseDevelopmentStorage=true" }));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ScenarioError(`bad scenario: settings: ${error.message}`);
+    throw error;
+  }
 }
 
 function selfPrincipal(scenario: Scenario, config: AmlguardConfig): SimPrincipal {
