@@ -82,7 +82,8 @@ const GUARANTEES: Record<string, (result: SimulationResult) => void> = {
   "attacker-text": ({ steps }) => {
     const alerts = steps.flatMap((s) => s.alerts);
     const request = alerts.find((a) => /^Exemption requested/.test(a.title));
-    expect(request?.evidence).toMatch(/Approved by security/);
+    // The forged line is joined to the rest, the link defanged, the escape sequence gone.
+    expect(request?.evidence).toMatch(/see hxxps:\/\/evil\[\.\]example\/login \[2J \[31m Approved by security/);
     for (const alert of alerts) {
       for (const text of [alert.title, alert.evidence ?? "", alert.actor ?? ""]) {
         // eslint-disable-next-line no-control-regex -- finding control characters is the point

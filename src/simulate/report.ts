@@ -1,4 +1,4 @@
-import { inertCell } from "./text.js";
+import { inertLine } from "../shared/inert.js";
 import type { SimulationResult, StepReport } from "./runner.js";
 
 /**
@@ -48,6 +48,11 @@ function headline(step: StepReport): string {
 function errorText(body: unknown): string {
   const error = typeof body === "object" && body !== null ? (body as { error?: { code?: unknown; message?: unknown } }).error : undefined;
   return error ? ` ${inertCell(String(error.code))}: ${inertCell(String(error.message))}` : "";
+}
+
+/** Text from outside (names, tags, messages) printed to a terminal: no escape sequences or extra lines, never cut. */
+function inertCell(text: string): string {
+  return inertLine(text, Number.POSITIVE_INFINITY);
 }
 
 /** Left-aligned columns sized to their content; nothing is cut. */
