@@ -151,6 +151,18 @@ describe("amlguard simulate: shipped scenarios", () => {
   }
 });
 
+describe("amlguard simulate: readable output", () => {
+  it("prints each step's decisions, writes and alerts with whole ids and no escape sequences", async () => {
+    const run = await cli(["simulate", join(SCENARIOS, "attacker-text.json")]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines).toContainEqual(expect.stringMatching(/^Step 1: ARM as alice: 202 \(operation Succeeded\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^  exemption-requested +- +${ids.workspace.replace(/[.]/g, "\\.")}$`)));
+    expect(lines).toContainEqual(expect.stringMatching(/^  high +needs-action +Workspace is reachable from the public internet +\/subscriptions\/.+\/workspaces\/mlw-fraud-prod$/));
+    expect(run.stdout).not.toContain("\u001b");
+  }, RUN_TIMEOUT);
+});
+
 describe("amlguard simulate: bad scenarios", () => {
   const dir = mkdtempSync(join(tmpdir(), "amlguard-simulate-"));
   const base = { description: "bad", principals: { dev1: { objectId: "5e5e5e5e-1111-4000-8000-000000000005", name: "dev1@contoso.example", type: "User" } }, resources: [] };
