@@ -158,7 +158,7 @@ describe("amlguard simulate: readable output", () => {
     const lines = run.stdout.split("\n");
     expect(lines).toContainEqual(expect.stringMatching(/^Step 1: ARM as alice: 202 \(operation Succeeded\)$/));
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^  exemption-requested +- +${ids.workspace.replace(/[.]/g, "\\.")}$`)));
-    expect(lines).toContainEqual(expect.stringMatching(/^  high +needs-action +Workspace is reachable from the public internet +\/subscriptions\/.+\/workspaces\/mlw-fraud-prod$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}high +needs-action +Workspace is reachable from the public internet +\/subscriptions\/.+\/workspaces\/mlw-fraud-prod$/));
     expect(run.stdout).not.toContain("\u001b");
   }, RUN_TIMEOUT);
 });

@@ -151,6 +151,8 @@ export async function simulate(path: string, onStep: (step: number, total: numbe
       report.alerts = world.channel.delivered.splice(0).map((a) => ({ resourceId: a.resourceId, ruleId: a.ruleId ?? null, outcome: a.outcome, severity: a.severity, title: a.title, evidence: a.evidence ?? null, actor: a.actor?.name ?? null }));
       reports.push(report);
     }
+    // A held-back write that never found amlguard writing to its id showed nothing: say so rather than pass quietly.
+    for (const id of world.bot.beforeWrite.keys()) reports.at(-1)!.errors.push(`a held-back write to ${id} never landed: amlguard made no write to that id`);
     return { description: scenario.description, startedAt, steps: reports, resources: finalResources(world, scenario) };
   } finally {
     await world.close();
