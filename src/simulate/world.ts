@@ -1,7 +1,7 @@
 import type { Alert } from "../alerts/alert.js";
 import type { AlertChannel } from "../alerts/channels.js";
 import { Outbox } from "../alerts/outbox.js";
-import { AlertDedupe } from "../alerts/router.js";
+import { AlertDedupe } from "../alerts/dedupe.js";
 import type { ArmResource, JsonObject } from "../arm/resource.js";
 import { ArmClient } from "../azure/arm-client.js";
 import { GraphClient } from "../azure/graph-client.js";
