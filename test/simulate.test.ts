@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -160,6 +160,21 @@ describe("amlguard simulate: readable output", () => {
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^  exemption-requested +- +${ids.workspace.replace(/[.]/g, "\\.")}$`)));
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}high +needs-action +Workspace is reachable from the public internet +\/subscriptions\/.+\/workspaces\/mlw-fraud-prod$/));
     expect(run.stdout).not.toContain("\u001b");
+  }, RUN_TIMEOUT);
+});
+
+describe("amlguard simulate: held-back writes", () => {
+  it("says so when a held-back write never lands (amlguard made no write to that id)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "amlguard-simulate-"));
+    const scenario = JSON.parse(readFileSync(join(SCENARIOS, "concurrent-change.json"), "utf8")) as { steps: unknown[] };
+    scenario.steps = scenario.steps.slice(0, 1);
+    const path = join(dir, "held-back.json");
+    writeFileSync(path, JSON.stringify(scenario));
+    const run = await cli(["simulate", path, "--json"]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as SimulationResult;
+    expect(result.steps[0]!.errors).toEqual([expect.stringMatching(/^a held-back write to .*reg-shared-models never landed: amlguard made no write to that id$/)]);
+    expect(resource(result, ids.registry).tags).not.toMatchObject({ owner: "carol" });
   }, RUN_TIMEOUT);
 });
 
