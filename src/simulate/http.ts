@@ -1,6 +1,6 @@
 import azureFunctions, { type HttpResponseInit } from "@azure/functions";
-import type { HttpHandlers } from "../functions/http.js";
-import { newInvocationContext } from "../functions/invocation.js";
+import type { HttpHandlers } from "../handlers/http.js";
+import { newInvocationContext } from "../handlers/local-context.js";
 import type { HttpStep } from "./schema.js";
 
 // @azure/functions is CommonJS; Node's ESM loader sees only some of its named exports.

@@ -29,9 +29,10 @@ const HARNESS_SETTINGS = ["AMLGUARD_ARM_ENDPOINT", "AMLGUARD_TABLE_ENDPOINT", "A
 /** Every decision amlguard records, as it records it (the audit rows are the decisions). */
 export class RecordingAuditLog extends AuditLog {
   readonly recorded: AuditEntry[] = [];
-  override async record(entry: AuditEntry) {
-    this.recorded.push(entry);
-    return super.record(entry);
+  // record() goes through recordAll(): every row, single or batched, passes here.
+  override async recordAll(entries: readonly AuditEntry[]) {
+    this.recorded.push(...entries);
+    return super.recordAll(entries);
   }
 }
 
@@ -113,7 +114,7 @@ export async function startWorld(scenario: Scenario, scenarioPath: string, clock
     const graph = new GraphClient({ endpoint: sandbox.arm.endpoint, credential: sandbox.arm.credential(toSandbox(self)), ca: sandbox.arm.ca });
     const runtime: Runtime = {
       arm: bot,
-      ledger: new EventLedger(await table(names.ledger), undefined, clock.nowMs),
+      ledger: new EventLedger(await table(names.ledger)),
       locks: new ActionLocks(await table(names.locks), undefined, clock.nowMs),
       audit,
       exemptions: new ExemptionStore(await table(names.exemptions)),
