@@ -1,5 +1,6 @@
 import azureFunctions, { type HttpResponseInit } from "@azure/functions";
 import type { HttpHandlers } from "../handlers/http.js";
+import type { SandboxAuthority } from "../sandbox/openid.js";
 import { newInvocationContext } from "../handlers/local-context.js";
 import type { HttpStep } from "./schema.js";
 
@@ -52,9 +53,18 @@ export function clientPrincipalHeader(principal: SimPrincipal): Record<string, s
   return { "x-ms-client-principal": Buffer.from(JSON.stringify(json)).toString("base64") };
 }
 
-/** The credential a valid caller presents to this build of the API (see CallerCredentials: switch here). */
-export function callerCredentials(): CallerCredentials {
-  return { kind: "app-service-header", credentialFor: async (principal) => clientPrincipalHeader(principal) };
+/** The credential a valid caller presents: an Entra access token minted by the sandbox's authority for the principal. */
+export function callerCredentials(authority: SandboxAuthority, audience: string): CallerCredentials {
+  return {
+    kind: "entra-access-token",
+    credentialFor: async (principal) => {
+      const token = await authority.mintAccessToken(
+        { objectId: principal.objectId, name: principal.name, type: principal.type, ...(principal.appId ? { appId: principal.appId } : {}) },
+        { audience, roles: principal.roles, groups: principal.groups },
+      );
+      return { authorization: `Bearer ${token}` };
+    },
+  };
 }
 
 export interface HttpResult {

@@ -15,9 +15,10 @@ import type { RequestRecord } from "../sandbox/index.js";
 import { silentLogger } from "../log.js";
 import { ArmStepClient, type ArmStepResult } from "./arm-step.js";
 import { parseDuration, ScenarioClock } from "./clock.js";
+import { validatorFor } from "../auth/entra-token.js";
 import { callerCredentials, callHttp, type HttpResult, type SimPrincipal } from "./http.js";
 import { parseScenario, ScenarioError, type Scenario, type Step } from "./schema.js";
-import { checkSettings, finalResources, startWorld, toSandbox, type World } from "./world.js";
+import { checkSettings, finalResources, SIMULATED_API_AUDIENCE, startWorld, toSandbox, type World } from "./world.js";
 
 export interface StepReport {
   step: number;
@@ -83,7 +84,7 @@ export async function simulate(path: string, onStep: (step: number, total: numbe
   try {
     const handlers = {
       event: createEventGridHandler(async () => world.runtime),
-      http: createHttpHandlers(async () => world.runtime, () => world.config.http),
+      http: createHttpHandlers(async () => world.runtime, () => world.config.http, () => (world.config.auth ? validatorFor(world.config.auth, { ca: world.sandbox.arm.ca }) : undefined)),
       sweep: createSweepHandler(async () => world.runtime),
       outbox: createOutboxHandler(async () => world.runtime),
     };
@@ -129,7 +130,7 @@ export async function simulate(path: string, onStep: (step: number, total: numbe
           break;
         }
         case "http":
-          report.http = await callHttp(handlers.http, step.http, step.as ? world.principals.get(step.as) : undefined, callerCredentials());
+          report.http = await callHttp(handlers.http, step.http, step.as ? world.principals.get(step.as) : undefined, callerCredentials(world.sandbox.arm.authority, SIMULATED_API_AUDIENCE));
           break;
         case "exemptions":
           report.exemption = await exemptionStep(world, step, world.principals.get(step.as)!);

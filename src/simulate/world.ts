@@ -99,7 +99,7 @@ export async function startWorld(scenario: Scenario, scenarioPath: string, clock
   let azurite: RunningAzurite | undefined;
   try {
     azurite = await startAzuriteTables();
-    const config = loadConfig(appSettings(scenario, { armEndpoint: sandbox.arm.endpoint, connectionString: azurite.connectionString }));
+    const config = loadConfig(appSettings(scenario, { armEndpoint: sandbox.arm.endpoint, connectionString: azurite.connectionString, auth: sandbox.arm.authSettings(SIMULATED_API_AUDIENCE) }));
     const self = selfPrincipal(scenario, config);
     const principals = resolvePrincipals(scenario, self);
     const events: JsonObject[] = [];
@@ -153,7 +153,10 @@ export async function startWorld(scenario: Scenario, scenarioPath: string, clock
  * and Table Storage are (the sandbox and Azurite), the watched subscriptions (those of the seeded resources unless
  * the settings say otherwise) and amlguard's identity (the harness's unless the settings name one).
  */
-export function appSettings(scenario: Scenario, where: { armEndpoint: string; connectionString: string }): Record<string, string> {
+/** amlguard's API as the sandbox authority's tokens name it (their `aud`). */
+export const SIMULATED_API_AUDIENCE = "api://amlguard-simulate";
+
+export function appSettings(scenario: Scenario, where: { armEndpoint: string; connectionString: string; auth?: Record<string, string> }): Record<string, string> {
   const env: Record<string, string> = Object.fromEntries(Object.entries(scenario.settings).filter(([key]) => !HARNESS_SETTINGS.includes(key)));
   if (!env.AMLGUARD_SUBSCRIPTION_IDS && !env.AMLGUARD_MANAGEMENT_GROUP) {
     env.AMLGUARD_SUBSCRIPTION_IDS = [...new Set(scenario.resources.map((r) => r.id.split("/")[2]!.toLowerCase()))].join(",");
@@ -162,6 +165,8 @@ export function appSettings(scenario: Scenario, where: { armEndpoint: string; co
     env.AMLGUARD_PRINCIPAL_OBJECT_ID = DEFAULT_SELF.objectId;
     env.AZURE_CLIENT_ID = DEFAULT_SELF.appId;
   }
+  // Callers of the HTTP API are authenticated against the sandbox's Entra authority unless the scenario says otherwise.
+  for (const [name, value] of Object.entries(where.auth ?? {})) env[name] ??= value;
   env.AMLGUARD_ARM_ENDPOINT = where.armEndpoint;
   env.AMLGUARD_STORAGE_CONNECTION_STRING = where.connectionString;
   return env;
