@@ -1,4 +1,7 @@
-// amlguard in one subscription: `azd up`. First CI step where the compiler exists: `az bicep build --file infra/main.bicep`.
+// amlguard: `azd up` (or `az deployment sub create --template-file infra/main.bicep`). Compiled and linted in CI by the
+// real Bicep compiler (`npm run bicep`); users can check it with `az bicep build --file infra/main.bicep`.
+// The Event Grid side (infra/eventgrid.bicep, per watched subscription) is deployed by infra/hooks/postdeploy.sh after
+// the code: Azure refuses an AzureFunction destination whose function does not exist yet.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -9,11 +12,14 @@ param environmentName string
 @description('Region of the resource group and the Function App.')
 param location string
 
-@description('Entra app registration (client id) that fronts the HTTP API; App Service authentication validates its tokens and app roles (AmlGuard.Remediate, AmlGuard.Read).')
+@description('Entra app registration (client id) of the HTTP API. The app validates Entra tokens in-process against this audience and the tenant.')
 param authClientId string
 
-@description('Subscriptions amlguard watches and may act in (default: this one).')
-param watchedSubscriptionIds array = [subscription().subscriptionId]
+@description('Audience the HTTP API accepts in Entra access tokens; empty means api://<authClientId> (the Application ID URI, the aud of v1.0 tokens).')
+param authAudience string = ''
+
+@description('Subscriptions amlguard watches and may act in, comma-separated; empty means this one. Each gets the custom role and, from postdeploy, the Event Grid subscription.')
+param watchedSubscriptionIds string = ''
 
 @allowed(['alert', 'remediate', 'off'])
 @description('Mode of every rule not listed in ruleModes. Alert-only by default: switching a rule to remediate is a decision.')
@@ -35,14 +41,20 @@ param emailTo string = ''
 @description('Create Azure Communication Services Email (Azure-managed domain) for alert email.')
 param enableEmail bool = false
 
-@description('Log Analytics workspace (resource id) the failed-authentication spike detector queries; amlguard gets Log Analytics Reader on it.')
+@description('Log Analytics workspace (resource id) for the spike detector and the traffic-log fix: amlguard gets Log Analytics Reader and a narrow custom role on it, nothing more.')
 param spikeWorkspaceResourceId string = ''
+
+@minValue(1)
+@maxValue(30)
+@description('Event Grid delivery attempts per event; the last one alerts instead of throwing.')
+param maxDeliveryAttempts int = 30
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
-var role = loadJsonContent('amlguard-role.json')
+var listed = filter(map(split(watchedSubscriptionIds, ','), id => trim(id)), id => !empty(id))
+var watched = empty(listed) ? [subscription().subscriptionId] : listed
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: 'rg-amlguard-${environmentName}'
   location: location
   tags: tags
@@ -55,8 +67,8 @@ module app 'modules/app.bicep' = {
     location: location
     resourceToken: resourceToken
     tags: tags
-    authClientId: authClientId
-    watchedSubscriptionIds: watchedSubscriptionIds
+    authAudience: empty(authAudience) ? 'api://${authClientId}' : authAudience
+    watchedSubscriptionIds: watched
     defaultMode: defaultMode
     ruleModes: ruleModes
     dryRun: dryRun
@@ -64,38 +76,29 @@ module app 'modules/app.bicep' = {
     emailTo: emailTo
     enableEmail: enableEmail
     spikeWorkspaceResourceId: spikeWorkspaceResourceId
+    maxDeliveryAttempts: maxDeliveryAttempts
   }
 }
 
-// Least privilege: exactly the ARM actions the code uses (infra/amlguard-role.json = src/permissions.ts; tested).
-resource amlguardRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(subscription().id, 'amlguard-remediator', environmentName)
-  properties: {
-    roleName: 'amlguard remediator (${environmentName}, ${subscription().subscriptionId})'
-    description: role.description
-    type: 'customRole'
-    permissions: [
-      {
-        actions: role.actions
-        notActions: []
-      }
-    ]
-    assignableScopes: [subscription().id]
+// In every watched subscription: the custom role with exactly the ARM actions the code uses (assignable there only),
+// assigned to amlguard's identity.
+module access 'modules/watched-subscription.bicep' = [
+  for subscriptionId in watched: {
+    name: 'amlguard-access-${uniqueString(subscriptionId, environmentName)}'
+    scope: subscription(subscriptionId)
+    params: {
+      environmentName: environmentName
+      principalId: app.outputs.identityPrincipalId
+    }
   }
-}
-
-resource amlguardRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(subscription().id, amlguardRole.id, environmentName)
-  properties: {
-    roleDefinitionId: amlguardRole.id
-    principalId: app.outputs.identityPrincipalId
-    principalType: 'ServicePrincipal'
-  }
-}
+]
 
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AMLGUARD_FUNCTION_APP_NAME string = app.outputs.functionAppName
-output AMLGUARD_STORAGE_ACCOUNT_NAME string = app.outputs.storageAccountName
+output AMLGUARD_FUNCTION_APP_ID string = app.outputs.functionAppId
+output AMLGUARD_STORAGE_ACCOUNT_ID string = app.outputs.storageAccountId
 output AMLGUARD_PRINCIPAL_OBJECT_ID string = app.outputs.identityPrincipalId
+output AMLGUARD_WATCHED_SUBSCRIPTION_IDS string = join(watched, ',')
+output AMLGUARD_MAX_DELIVERY_ATTEMPTS int = maxDeliveryAttempts

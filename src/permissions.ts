@@ -18,3 +18,10 @@ export const REQUIRED_ARM_ACTIONS: readonly string[] = [
     "Microsoft.Insights/diagnosticSettings/read",
   ]),
 ].sort();
+
+/**
+ * On the Log Analytics workspace the traffic-log fix targets: creating a diagnostic setting that sends to a workspace
+ * needs these two there (Azure Monitor "Manage access to Log Analytics workspaces", custom role example "configure
+ * their resources to send logs to the Log Analytics workspace"). infra/ grants exactly these, on that workspace only.
+ */
+export const LOG_ANALYTICS_TARGET_ACTIONS: readonly string[] = ["Microsoft.OperationalInsights/workspaces/read", "Microsoft.OperationalInsights/workspaces/sharedKeys/action"];

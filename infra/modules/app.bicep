@@ -1,12 +1,13 @@
 // The Function App and what it needs, in one resource group: user-assigned identity, storage without shared keys,
-// Application Insights with Entra authentication, Key Vault for the webhook secret, Flex Consumption (Node 20),
-// App Service authentication for the HTTP API, optional Communication Services Email.
+// Application Insights with Entra authentication, Key Vault for the webhook secret, Flex Consumption (Node 22),
+// optional Communication Services Email. No App Service authentication: Event Grid delivers to the AzureFunction
+// destination with the host's system key, and the HTTP API validates Entra tokens in-process (docs/eventgrid-delivery.md).
 targetScope = 'resourceGroup'
 
 param location string
 param resourceToken string
 param tags object
-param authClientId string
+param authAudience string
 param watchedSubscriptionIds array
 param defaultMode string
 param ruleModes string
@@ -16,6 +17,7 @@ param teamsWebhookUrl string
 param emailTo string
 param enableEmail bool
 param spikeWorkspaceResourceId string
+param maxDeliveryAttempts int
 
 var appName = 'func-amlguard-${resourceToken}'
 var deploymentContainer = 'app-package-${take(resourceToken, 20)}'
@@ -25,17 +27,16 @@ var roles = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
-  logAnalyticsReader: '73c42c96-874c-492b-b04d-ab87d138a893'
   communicationAndEmailServiceOwner: '09976791-48a7-449e-bb21-39d1a415f350'
 }
 
-resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
   name: 'id-amlguard-${resourceToken}'
   location: location
   tags: tags
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   name: 'stamlguard${take(resourceToken, 12)}'
   location: location
   tags: tags
@@ -75,7 +76,7 @@ resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   }
 ]
 
-resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource logs 'Microsoft.OperationalInsights/workspaces@2025-07-01' = {
   name: 'log-amlguard-${resourceToken}'
   location: location
   tags: tags
@@ -107,7 +108,7 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: 'kv-amlguard-${take(resourceToken, 12)}'
   location: location
   tags: tags
@@ -168,18 +169,18 @@ resource emailSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (
   }
 }
 
-// The spike detector reads the given Log Analytics workspace, nothing else.
-module spikeReader 'log-analytics-reader.bicep' = if (!empty(spikeWorkspaceResourceId)) {
-  name: 'amlguard-log-analytics-reader'
+// The spike detector reads the given Log Analytics workspace and the traffic-log fix sends to it: roles there only.
+module logAnalyticsAccess 'log-analytics-access.bicep' = if (!empty(spikeWorkspaceResourceId)) {
+  name: 'amlguard-log-analytics-access'
   scope: resourceGroup(split(spikeWorkspaceResourceId, '/')[2], split(spikeWorkspaceResourceId, '/')[4])
   params: {
     workspaceName: last(split(spikeWorkspaceResourceId, '/'))
     principalId: identity.properties.principalId
-    roleId: roles.logAnalyticsReader
+    environmentName: tags['azd-env-name']
   }
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: 'plan-amlguard-${resourceToken}'
   location: location
   tags: tags
@@ -201,14 +202,17 @@ var baseSettings = {
   AMLGUARD_DEFAULT_MODE: defaultMode
   AMLGUARD_RULE_MODES: ruleModes
   AMLGUARD_DRY_RUN: string(dryRun)
-  AMLGUARD_MAX_DELIVERY_ATTEMPTS: '30'
+  AMLGUARD_MAX_DELIVERY_ATTEMPTS: string(maxDeliveryAttempts)
+  // The HTTP API validates Entra access tokens in-process: issuer from the tenant, audience of the API's registration.
+  AMLGUARD_AUTH_TENANT_ID: tenant().tenantId
+  AMLGUARD_AUTH_AUDIENCE: authAudience
   AMLGUARD_OUTBOX_SCHEDULE: '0 */1 * * * *'
   AMLGUARD_SWEEP_SCHEDULE: '0 0 3 * * *'
   AMLGUARD_SPIKES_SCHEDULE: '0 */15 * * * *'
 }
 // The spike detector queries this workspace (its customer id); its resource id builds the portal deep link.
 var spikeSettings = empty(spikeWorkspaceResourceId) ? {} : {
-  AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID: reference(spikeWorkspaceResourceId, '2023-09-01').customerId
+  AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID: reference(spikeWorkspaceResourceId, '2025-07-01').customerId
   AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: spikeWorkspaceResourceId
 }
 var teamsSettings = empty(teamsWebhookUrl) ? {} : {
@@ -220,7 +224,7 @@ var emailSettings = enableEmail && !empty(emailTo) ? {
   AMLGUARD_EMAIL_TO: emailTo
 } : {}
 
-resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   name: appName
   location: location
   tags: union(tags, { 'azd-service-name': 'api' })
@@ -243,7 +247,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         }
       }
       scaleAndConcurrency: { maximumInstanceCount: 40, instanceMemoryMB: 2048 }
-      runtime: { name: 'node', version: '20' }
+      runtime: { name: 'node', version: '22' }
     }
   }
   dependsOn: [storageRoles, secretsUser]
@@ -252,33 +256,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     name: 'appsettings'
     properties: union(baseSettings, teamsSettings, emailSettings, spikeSettings)
   }
-
-  // App Service authentication: the HTTP API needs an Entra token for authClientId; handlers check app roles.
-  // Event Grid delivers to the system-key-protected webhook path, which is left to the Functions host.
-  resource auth 'config' = {
-    name: 'authsettingsV2'
-    properties: {
-      platform: { enabled: true, runtimeVersion: '~1' }
-      globalValidation: {
-        requireAuthentication: true
-        unauthenticatedClientAction: 'Return401'
-        excludedPaths: ['/runtime/webhooks/eventgrid']
-      }
-      httpSettings: { requireHttps: true }
-      identityProviders: {
-        azureActiveDirectory: {
-          enabled: true
-          registration: {
-            clientId: authClientId
-            openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
-          }
-          validation: { allowedAudiences: ['api://${authClientId}', authClientId] }
-        }
-      }
-    }
-  }
 }
 
 output functionAppName string = functionApp.name
-output storageAccountName string = storage.name
+output functionAppId string = functionApp.id
+output storageAccountId string = storage.id
 output identityPrincipalId string = identity.properties.principalId
