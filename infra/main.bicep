@@ -93,6 +93,26 @@ module access 'modules/watched-subscription.bicep' = [
   }
 ]
 
+// The Log Analytics workspace the spike detector queries and the traffic-log fix sends to: roles on it alone.
+module logAnalyticsRole 'modules/log-analytics-target-role.bicep' = if (!empty(spikeWorkspaceResourceId)) {
+  name: 'amlguard-log-analytics-role-${uniqueString(spikeWorkspaceResourceId, environmentName)}'
+  scope: subscription(split(spikeWorkspaceResourceId, '/')[2])
+  params: {
+    workspaceResourceId: spikeWorkspaceResourceId
+    environmentName: environmentName
+  }
+}
+
+module logAnalyticsAccess 'modules/log-analytics-access.bicep' = if (!empty(spikeWorkspaceResourceId)) {
+  name: 'amlguard-log-analytics-access'
+  scope: resourceGroup(split(spikeWorkspaceResourceId, '/')[2], split(spikeWorkspaceResourceId, '/')[4])
+  params: {
+    workspaceName: last(split(spikeWorkspaceResourceId, '/'))
+    principalId: app.outputs.identityPrincipalId
+    targetRoleId: logAnalyticsRole!.outputs.roleDefinitionId
+  }
+}
+
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name

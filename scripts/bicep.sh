@@ -27,7 +27,7 @@ fi
 
 # The compiler's telemetry and update checks have nowhere to go from CI.
 export BICEP_TRACING_ENABLED=false DOTNET_CLI_TELEMETRY_OPTOUT=1
-out=.bicep
+out=${BICEP_OUT:-.bicep}
 rm -rf "$out"
 diagnostics=$(mktemp)
 trap 'rm -f "$diagnostics"' EXIT

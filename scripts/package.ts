@@ -21,7 +21,7 @@ export async function bundle(outfile: string): Promise<void> {
     outfile,
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: "node22",
     format: "esm",
     minify: true,
     sourcemap: "linked",

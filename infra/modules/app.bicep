@@ -169,17 +169,6 @@ resource emailSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (
   }
 }
 
-// The spike detector reads the given Log Analytics workspace and the traffic-log fix sends to it: roles there only.
-module logAnalyticsAccess 'log-analytics-access.bicep' = if (!empty(spikeWorkspaceResourceId)) {
-  name: 'amlguard-log-analytics-access'
-  scope: resourceGroup(split(spikeWorkspaceResourceId, '/')[2], split(spikeWorkspaceResourceId, '/')[4])
-  params: {
-    workspaceName: last(split(spikeWorkspaceResourceId, '/'))
-    principalId: identity.properties.principalId
-    environmentName: tags['azd-env-name']
-  }
-}
-
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: 'plan-amlguard-${resourceToken}'
   location: location
