@@ -197,6 +197,7 @@ describe("resources and settings (compiled templates)", () => {
   // Each setting the code reads (src/config.ts) is either written by infra/ or deliberately left to its default.
   const LEFT_AT_DEFAULT: Record<string, string> = {
     AMLGUARD_ARM_ENDPOINT: "public cloud; set it for a sovereign cloud",
+    AMLGUARD_AUTH_AUTHORITY_HOST: "login.microsoftonline.com (public cloud); set it for a sovereign cloud's authority",
     AMLGUARD_TABLE_ENDPOINT: "derived from AzureWebJobsStorage__accountName",
     AMLGUARD_STORAGE_CONNECTION_STRING: "connection strings are for Azurite; Azure uses the identity",
     AzureWebJobsStorage: "same: the deployed app uses AzureWebJobsStorage__accountName",
