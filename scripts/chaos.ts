@@ -2,13 +2,21 @@
  * npm run chaos [-- --events N --instances K --json]: a bounded chaos run on loopback. N events (80% about ML
  * resources, 20% irrelevant), each delivered 3 times, shuffled, to K handler instances at once (an Event Grid retry
  * for every throw), while the sandbox injects 429s, 5xx, dropped connections and failed long-running operations and
- * the Teams receiver and SMTP sink are down for a while. Then it checks: every relevant event accounted for once in
- * the audit trail, no write twice, no alert twice, every alert delivered after recovery, no unhandled rejection.
+ * the Teams receiver and SMTP sink refuse the first deliveries. Then it checks: every relevant event accounted for
+ * once in the audit trail, no write twice, no alert twice, every alert delivered after recovery, no unhandled
+ * rejection.
+ *
+ * Nothing in it is defined by wall-clock time, so a busy machine changes how long it takes, never what it checks:
+ * the channel outage is the first `channelOutageAttempts` delivery attempts of each channel; Event Grid's redelivery
+ * backoff is counted in deliveries; the outbox timer ticks every `dispatchEveryDeliveries` deliveries on a clock of
+ * its own (each tick is one timer period) and, after the events, runs until every alert is delivered; the run is
+ * bounded by a delivery budget. Only the CLI's optional --time-limit-ms reads the wall clock.
  */
 import { randomBytes } from "node:crypto";
 import type { EventGridEvent } from "@azure/functions";
 import { SmtpChannel, TeamsChannel } from "../src/alerts/channels.js";
-import { AlertRouter } from "../src/alerts/router.js";
+import { Outbox } from "../src/alerts/outbox.js";
+import { AlertDedupe, AlertRouter } from "../src/alerts/router.js";
 import type { ArmResource, JsonObject } from "../src/arm/resource.js";
 import { ArmClient } from "../src/azure/arm-client.js";
 import { DEMO_BOT } from "../src/demo.js";
@@ -16,22 +24,29 @@ import { createEventGridHandler } from "../src/handlers/event-grid.js";
 import { newInvocationContext } from "../src/handlers/local-context.js";
 import { silentLogger } from "../src/log.js";
 import type { PipelineSettings } from "../src/pipeline/settings.js";
-import { openAlerting, openState, type Runtime } from "../src/runtime.js";
+import { openState, type Runtime } from "../src/runtime.js";
 import { seededRandom } from "../src/random.js";
 import { ArmSandbox } from "../src/sandbox/arm-server.js";
 import { startAzuriteTables } from "../src/sandbox/azurite.js";
 import { resourceEvent } from "../src/sandbox/events.js";
 import { SmtpSink } from "../src/sandbox/smtp-sink.js";
 import { TeamsWorkflowsReceiver } from "../src/sandbox/teams-receiver.js";
+import { openTable, tableNames } from "../src/state/tables.js";
 
 export interface ChaosOptions {
   events: number;
   instances: number;
   duplicates: number;
   concurrencyPerInstance: number;
-  channelOutageMs: number;
+  /** Teams and SMTP refuse this many delivery attempts each (503 / 421) before they accept. */
+  channelOutageAttempts: number;
   maxDeliveryAttempts: number;
-  timeLimitMs: number;
+  /** The outbox timer ticks once per this many deliveries (default 100). */
+  dispatchEveryDeliveries?: number;
+  /** Deliveries after which the run stops and fails (default: every copy of every event at every attempt, twice). */
+  deliveryBudget?: number;
+  /** CLI only: a wall-clock bound for a run on a real machine; tests leave it out. */
+  timeLimitMs?: number;
   seed: number;
   progress?: (text: string) => void;
 }
@@ -44,6 +59,8 @@ export interface ChaosReport {
   relevantEvents: number;
   faultsFired: Record<string, number>;
   channelFaultsFired: number;
+  smtpRefusals: number;
+  outboxRounds: number;
   decisions: Record<string, number>;
   unaccountedEvents: number;
   doubleAccountedEvents: number;
@@ -67,6 +84,10 @@ const SETTINGS = (maxDeliveryAttempts: number): PipelineSettings => ({
   self: { objectId: DEMO_BOT.objectId, clientId: DEMO_BOT.appId },
   maxDeliveryAttempts,
 });
+/** The outbox timer's period (AMLGUARD_OUTBOX_SCHEDULE's default): one tick of the outbox's own clock. */
+const OUTBOX_TIMER_MS = 60_000;
+/** Rounds the outbox gets after the events to deliver what is left: far more than the backoff needs. */
+const MAX_DRAIN_ROUNDS = 500;
 
 /** Workspaces: public (remediate), private, public but exempt, private with a public endpoint (remediate by PUT). */
 function estate(count: number): { resources: ArmResource[]; targets: string[] } {
@@ -114,14 +135,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     sandbox.faults.add({ kind: "server-error", probability: 0.02, statusCode: 503 });
     sandbox.faults.add({ kind: "drop", probability: 0.01 });
     for (const method of ["PATCH", "PUT"]) sandbox.faults.add({ kind: "lro-failure", method, probability: 0.05 });
-    teams.faults.add({ kind: "server-error", statusCode: 503 });
-    smtp.down = true;
+    // The channels' outage: each refuses its first attempts, however long a busy machine takes to make them.
+    teams.faults.add({ kind: "server-error", statusCode: 503, times: options.channelOutageAttempts });
+    smtp.refuseConnections = options.channelOutageAttempts;
 
     const storage = { connectionString: azurite.connectionString };
     const prefix = `c${randomBytes(4).toString("hex")}`;
     const state = await openState(storage, prefix);
     const channels = [new TeamsChannel(teams.webhookUrl, "low", { ca: teams.ca }), new SmtpChannel(smtp.url, "amlguard@contoso.example", ["secops@contoso.example"], "low")];
-    const alerting = await openAlerting(storage, channels, { dedupeWindowMs: 24 * 3_600_000, ttlMs: 24 * 3_600_000, baseBackoffMs: 50 }, prefix);
+    // The outbox on a clock of its own, advanced one timer period per dispatch round: its backoff (30 s doubling, up
+    // to 15 min) and TTL (24 h) play out in rounds, not in the seconds a loaded machine happens to need.
+    const outboxClock = { now: Date.now() };
+    const names = tableNames(prefix);
+    const alerting = {
+      outbox: new Outbox(await openTable(storage, names.outbox), { ttlMs: 24 * 3_600_000, now: () => outboxClock.now }),
+      dedupe: new AlertDedupe(await openTable(storage, names.dedupe), 24 * 3_600_000),
+    };
+    let outboxRounds = 0;
+    const dispatchRound = async (): Promise<void> => {
+      await alerting.outbox.dispatch(channels, silentLogger);
+      outboxClock.now += OUTBOX_TIMER_MS;
+      outboxRounds += 1;
+    };
     // Several instances: each its own ARM client and handler, all sharing Table Storage, as Function App instances do.
     const handlers = Array.from({ length: options.instances }, () => {
       const runtime: Runtime = {
@@ -150,7 +185,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
     }
     // Deliveries: a FIFO of ready items (read by index, so taking one is O(1)) and the few waiting for a retry.
+    // Event Grid's redelivery backoff is counted in deliveries: a retry waits for 20 × attempt others to start (or
+    // for the queue to run dry, when nothing else is left to wait for).
     type Delivery = { event: JsonObject; attempt: number; notBefore: number };
+    // Idle workers sleep until a delivery finishes or something is queued.
+    const sleepers: Array<() => void> = [];
+    const wake = (): void => {
+      for (const resolve of sleepers.splice(0)) resolve();
+    };
     const ready: Delivery[] = [];
     let head = 0;
     let waiting: Delivery[] = [];
@@ -164,69 +206,81 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
     enqueue(unique);
     // ARM's events for the bot's own writes come back too, duplicated and shuffled like the rest.
-    sandbox.onEvent((event) => enqueue([event]));
+    sandbox.onEvent((event) => {
+      enqueue([event]);
+      wake();
+    });
+    let deliveries = 0;
+    let redeliveries = 0;
+    let inFlight = 0;
     const take = (): Delivery | undefined => {
       if (waiting.length) {
-        const now = Date.now();
-        const due = waiting.filter((d) => d.notBefore <= now);
+        const dry = head >= ready.length;
+        const due = waiting.filter((d) => dry || d.notBefore <= deliveries);
         if (due.length) {
-          waiting = waiting.filter((d) => d.notBefore > now);
+          waiting = waiting.filter((d) => !due.includes(d));
           ready.push(...due);
         }
       }
       return head < ready.length ? ready[head++] : undefined;
     };
+    const budget = options.deliveryBudget ?? 2 * 2 * options.events * options.duplicates * options.maxDeliveryAttempts;
+    const timeLeft = (): boolean => options.timeLimitMs === undefined || Date.now() - started < options.timeLimitMs;
 
-    let deliveries = 0;
-    let redeliveries = 0;
-    let inFlight = 0;
+    // The outbox timer keeps running through the outage, one tick per so many deliveries: alerts wait, with
+    // backoff, and are never lost. Like a Functions timer, it never overlaps itself: ticks during a round make one.
+    const dispatchEvery = options.dispatchEveryDeliveries ?? 100;
+    let ticked = false;
+    let tick: () => void = () => undefined;
+    let processing = true;
+    const dispatcher = (async () => {
+      while (processing) {
+        if (!ticked) await new Promise<void>((resolve) => (tick = resolve));
+        ticked = false;
+        if (processing) await dispatchRound();
+      }
+    })();
+    const kick = (): void => {
+      ticked = true;
+      tick();
+    };
+
     const worker = async (handler: ReturnType<typeof createEventGridHandler>): Promise<void> => {
-      while (Date.now() - started < options.timeLimitMs) {
+      while (deliveries < budget && timeLeft()) {
         const item = take();
         if (!item) {
           if (waiting.length === 0 && inFlight === 0) return;
-          await new Promise((resolve) => setTimeout(resolve, 10));
+          // Others are still working and may queue more (redeliveries, events of the bot's own writes).
+          await new Promise<void>((resolve) => sleepers.push(resolve));
           continue;
         }
         inFlight += 1;
         deliveries += 1;
+        if (deliveries % dispatchEvery === 0) kick();
         try {
           await handler(item.event as unknown as EventGridEvent, newInvocationContext("resourceEvents"));
         } catch {
           // Event Grid redelivers a failed event with backoff, up to its maxDeliveryAttempts.
           if (item.attempt < options.maxDeliveryAttempts) {
             redeliveries += 1;
-            waiting.push({ event: item.event, attempt: item.attempt + 1, notBefore: Date.now() + 20 * item.attempt });
+            waiting.push({ event: item.event, attempt: item.attempt + 1, notBefore: deliveries + 20 * item.attempt });
           }
         } finally {
           inFlight -= 1;
+          wake();
         }
         if (deliveries % 2000 === 0) say(`chaos: ${deliveries} deliveries, ${ready.length - head + waiting.length} queued`);
       }
     };
-    // The outbox timer keeps running through the outage: alerts wait, with backoff, and are never lost.
-    let dispatching = true;
-    const dispatcher = (async () => {
-      while (dispatching) {
-        await alerting.outbox.dispatch(channels, silentLogger);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
-    const outage = setTimeout(() => {
-      teams.faults.clear();
-      smtp.down = false;
-      say("chaos: Teams and SMTP are back");
-    }, options.channelOutageMs);
     await Promise.all(handlers.flatMap((handler) => Array.from({ length: options.concurrencyPerInstance }, () => worker(handler))));
-    clearTimeout(outage);
-    teams.faults.clear();
-    smtp.down = false;
-    // Let the outbox drain after recovery.
-    for (let round = 0; round < 100 && (await alerting.outbox.undelivered()).some((e) => e.status === "pending"); round++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    dispatching = false;
+    const drained = head >= ready.length && waiting.length === 0;
+    processing = false;
+    kick();
     await dispatcher;
+    // The timer goes on after the events until nothing is pending: each refused attempt is one round, each round
+    // lets one timer period pass, so the outage is crossed by construction.
+    for (let round = 0; round < MAX_DRAIN_ROUNDS && (await alerting.outbox.undelivered()).some((e) => e.status === "pending"); round++) await dispatchRound();
+    say(`chaos: outbox ran ${outboxRounds} rounds; Teams refused ${teams.faults.fired["server-error"]}, SMTP ${smtp.refused}`);
 
     // Accounting.
     const audit = await state.audit.list(new Date(started - 60_000));
@@ -261,6 +315,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       relevantEvents: relevant.size,
       faultsFired: { ...sandbox.faults.fired },
       channelFaultsFired: teams.faults.fired["server-error"],
+      smtpRefusals: smtp.refused,
+      outboxRounds,
       decisions,
       unaccountedEvents,
       doubleAccountedEvents,
@@ -275,14 +331,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       failedChecks: [],
     };
     const check = (ok: boolean, what: string): void => void (ok || report.failedChecks.push(what));
-    check(Date.now() - started < options.timeLimitMs, "finished within the time limit");
+    check(drained && deliveries <= budget, "finished within the delivery budget");
+    if (options.timeLimitMs !== undefined) check(Date.now() - started < options.timeLimitMs, "finished within the time limit");
     check(report.unaccountedEvents === 0, "every relevant event is in the audit trail");
     check(report.doubleAccountedEvents === 0, "no event is accounted for twice");
     check(report.duplicateWrites === 0, "no resource written twice");
     check(report.duplicateAlerts === 0, "no alert queued twice");
     check(report.undeliveredAlerts === 0, "every alert delivered after recovery");
     check(report.unhandledRejections === 0, "no unhandled rejection");
-    check(report.alertsDelivered > 0 && report.channelFaultsFired > 0, "alerts crossed a channel outage");
+    const outage = options.channelOutageAttempts;
+    check(report.alertsDelivered > 0 && outage > 0 && report.channelFaultsFired === outage && report.smtpRefusals === outage, "alerts crossed a channel outage");
     return report;
   } finally {
     clearInterval(sampler);
@@ -302,9 +360,10 @@ if (isMain) {
     instances: arg("instances", 4),
     duplicates: 3,
     concurrencyPerInstance: arg("concurrency", 8),
-    channelOutageMs: arg("outage-ms", 15_000),
+    channelOutageAttempts: arg("outage-attempts", 5),
     maxDeliveryAttempts: 10,
     timeLimitMs: arg("time-limit-ms", 15 * 60_000),
+    dispatchEveryDeliveries: arg("dispatch-every", 100),
     seed: arg("seed", 20261125),
     progress: (text) => void process.stderr.write(`${text}\n`),
   });

@@ -11,10 +11,17 @@ export interface ReceivedEmail {
   html: string;
 }
 
-/** An SMTP server on loopback that keeps what it receives; `down` makes it answer 421 (transient) like a busy relay. */
+/**
+ * An SMTP server on loopback that keeps what it receives. `down` makes it answer 421 (transient, RFC 5321 §4.2.3)
+ * like a busy relay; `refuseConnections = n` does so for the next n connections only, so an outage is defined by
+ * attempts, not by how long a busy machine takes to make them.
+ */
 export class SmtpSink {
   readonly received: ReceivedEmail[] = [];
   down = false;
+  refuseConnections = 0;
+  /** Connections answered 421. */
+  refused = 0;
   private server?: SMTPServer;
   url = "";
 
@@ -23,7 +30,13 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ["STARTTLS"],
       logger: false,
-      onConnect: (_session, callback) => callback(this.down ? Object.assign(new Error("Service not available, try again later"), { responseCode: 421 }) : undefined),
+      onConnect: (_session, callback) => {
+        const refuse = this.down || this.refuseConnections > 0;
+        if (!refuse) return callback();
+        if (!this.down) this.refuseConnections -= 1;
+        this.refused += 1;
+        callback(Object.assign(new Error("Service not available, try again later"), { responseCode: 421 }));
+      },
       onData: (stream, session, callback) => {
         simpleParser(stream)
           .then((mail) => {
