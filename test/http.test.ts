@@ -9,6 +9,8 @@ import { EntraTokenValidator } from "../src/auth/entra-token.js";
 import { createHttpHandlers } from "../src/handlers/http.js";
 import type { SandboxPrincipal } from "../src/sandbox/events.js";
 import { openManual } from "../src/runtime.js";
+import { RateLimiter } from "../src/state/throttle.js";
+import { openTable } from "../src/state/tables.js";
 import { armExample, variant } from "./helpers/fixtures.js";
 import { BOT, azuriteForFile, startHarness, type Harness } from "./helpers/pipeline.js";
 import { rehome, SUB, WS_ID } from "./helpers/sandbox.js";
@@ -162,18 +164,33 @@ describe("HTTP manual remediation: bad input is refused clearly and changes noth
 
   it("rate-limits each principal (429 with Retry-After), shared through Table Storage", async () => {
     const handlers = await setup({ ...ACCESS, rateLimitPerMinute: 3 });
+    // The limiter's clock stays in one minute: on a busy machine the requests could otherwise straddle two windows.
+    const table = await openTable({ connectionString: azurite.connectionString }, `r${randomBytes(5).toString("hex")}`);
+    h.runtime.manual = { ...h.runtime.manual!, rateLimiter: new RateLimiter(table, 3, () => Date.parse("2026-11-25T12:00:10Z")) };
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await handlers.findings(get(ENDPOINT_ID, READER), ctx())).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const limited = await handlers.findings(get(ENDPOINT_ID, READER), ctx());
-    expect(Number((limited.headers as Record<string, string>)["Retry-After"])).toBeGreaterThan(0);
+    expect(Number((limited.headers as Record<string, string>)["Retry-After"])).toBe(50);
     expect((await handlers.findings(get(ENDPOINT_ID, OPERATOR), ctx())).status).toBe(200);
   });
 
   it("two identical requests at once act once", async () => {
     const handlers = await setup();
-    h.sandbox.faults.add({ kind: "latency", latencyMs: 150, method: "GET" });
-    const responses = await Promise.all([handlers.remediate(post(valid, OPERATOR), ctx()), handlers.remediate(post(valid, OPERATOR), ctx())]);
+    // The request that claims first holds its ARM read until the other has been answered: they overlap by
+    // construction, not because a delay happened to be long enough on this machine.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const arm = h.runtime.arm;
+    const get = arm.get.bind(arm);
+    arm.get = async (...args) => {
+      await held;
+      return get(...args);
+    };
+    const both = [handlers.remediate(post(valid, OPERATOR), ctx()), handlers.remediate(post(valid, OPERATOR), ctx())];
+    expect((await Promise.race(both)).status).toBe(409);
+    release();
+    const responses = await Promise.all(both);
     expect(responses.map((r) => r.status).sort()).toEqual([200, 409]);
     expect(h.sandbox.requests.filter((r) => r.method === "PUT" && r.principalId === BOT.objectId)).toHaveLength(1);
   });

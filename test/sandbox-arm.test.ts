@@ -208,12 +208,13 @@ describe("ARM sandbox: writes (mutability and PATCH schemas from the 2025-09-01 
 
   it("publishes ResourceWriteSuccess with the caller's claims when a write completes, polled or not", async () => {
     const events: any[] = [];
-    t.sandbox.onEvent((event) => events.push(event));
+    // The operation completes on its own (nobody polls); the test waits for its event, not for a fixed time.
+    const published = new Promise<void>((resolve) => t.sandbox.onEvent((event) => void (events.push(event), event.subject === WS_ID && resolve())));
     const caller = { objectId: "11111111-2222-3333-4444-555555555555", appId: "99999999-8888-7777-6666-555555555555", name: "ci-pipeline", type: "ServicePrincipal" as const };
     const token = (await t.sandbox.credential(caller).getToken("https://management.azure.com/.default"))!.token;
     const accepted = await t.raw("PATCH", `${WS_ID}?${API}`, { token, body: { tags: { by: "pipeline" } } });
     expect(accepted.status).toBe(202);
-    await new Promise((resolve) => setTimeout(resolve, 1200)); // nobody polls: the operation completes on its own
+    await published;
     const event = events.find((e) => e.subject === WS_ID);
     expect(event).toMatchObject({
       eventType: "Microsoft.Resources.ResourceWriteSuccess",

@@ -30,6 +30,8 @@ export class FaultInjector {
   random: () => number = Math.random;
   /** How many times each kind fired, for test assertions and benchmark reports. */
   readonly fired: Record<FaultKind, number> = { latency: 0, throttle: 0, "server-error": 0, drop: 0, "lro-failure": 0, forbidden: 0 };
+  /** Told of each injected latency as it starts (benchmarks sum the injected time on an event's critical path). */
+  onLatency?: (latencyMs: number) => void;
 
   add(fault: Fault): void {
     this.faults.push({ ...fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
@@ -58,6 +60,7 @@ export class FaultInjector {
       candidate.remaining -= 1;
       this.fired[candidate.kind] += 1;
     }
+    if (latencyMs > 0) this.onLatency?.(latencyMs);
     return fault ? { latencyMs, fault } : { latencyMs };
   }
 }

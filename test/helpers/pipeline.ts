@@ -84,15 +84,17 @@ export async function startHarness(
   };
 }
 
-/** Waits until the sandbox has published at least `count` events (operations finish asynchronously). */
-export async function waitForEvents(harness: Harness, count: number, timeoutMs = 5000): Promise<JsonObject[]> {
-  const collected: JsonObject[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (collected.length < count && Date.now() < deadline) {
+/**
+ * Waits until the sandbox has published at least `count` events (operations finish asynchronously). It wakes on
+ * each event rather than polling against a deadline, which a busy machine could miss: the test's timeout is the bound.
+ */
+export async function waitForEvents(harness: Harness, count: number): Promise<JsonObject[]> {
+  const collected = harness.takeEvents();
+  while (collected.length < count) {
+    // The harness's own listener (registered first) has stored the event by the time this one fires.
+    await new Promise<void>((resolve) => harness.sandbox.onEvent(() => resolve()));
     collected.push(...harness.takeEvents());
-    if (collected.length < count) await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  if (collected.length < count) throw new Error(`expected ${count} events, got ${collected.length}`);
   return collected;
 }
 
