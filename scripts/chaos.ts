@@ -31,6 +31,7 @@ import { startAzuriteTables } from "../src/sandbox/azurite.js";
 import { resourceEvent } from "../src/sandbox/events.js";
 import { SmtpSink } from "../src/sandbox/smtp-sink.js";
 import { TeamsWorkflowsReceiver } from "../src/sandbox/teams-receiver.js";
+import { DeliveryQueue, TickedTimer } from "./chaos-delivery.js";
 import { openTable, tableNames } from "../src/state/tables.js";
 
 export interface ChaosOptions {
@@ -184,99 +185,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         unique.push(resourceEvent({ eventType: "Microsoft.Resources.ResourceWriteSuccess", resourceUri: uri, operationName: "Microsoft.Storage/storageAccounts/write", principal: USER, method: "PUT", url: uri }));
       }
     }
-    // Deliveries: a FIFO of ready items (read by index, so taking one is O(1)) and the few waiting for a retry.
-    // Event Grid's redelivery backoff is counted in deliveries: a retry waits for 20 × attempt others to start (or
-    // for the queue to run dry, when nothing else is left to wait for).
-    type Delivery = { event: JsonObject; attempt: number; notBefore: number };
-    // Idle workers sleep until a delivery finishes or something is queued.
-    const sleepers: Array<() => void> = [];
-    const wake = (): void => {
-      for (const resolve of sleepers.splice(0)) resolve();
-    };
-    const ready: Delivery[] = [];
-    let head = 0;
-    let waiting: Delivery[] = [];
-    const enqueue = (events: JsonObject[]): void => {
-      const copies = events.flatMap((event) => Array.from({ length: options.duplicates }, () => ({ event, attempt: 1, notBefore: 0 })));
-      for (let i = copies.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [copies[i], copies[j]] = [copies[j]!, copies[i]!];
-      }
-      ready.push(...copies);
-    };
-    enqueue(unique);
-    // ARM's events for the bot's own writes come back too, duplicated and shuffled like the rest.
-    sandbox.onEvent((event) => {
-      enqueue([event]);
-      wake();
-    });
-    let deliveries = 0;
-    let redeliveries = 0;
-    let inFlight = 0;
-    const take = (): Delivery | undefined => {
-      if (waiting.length) {
-        const dry = head >= ready.length;
-        const due = waiting.filter((d) => dry || d.notBefore <= deliveries);
-        if (due.length) {
-          waiting = waiting.filter((d) => !due.includes(d));
-          ready.push(...due);
-        }
-      }
-      return head < ready.length ? ready[head++] : undefined;
-    };
-    const budget = options.deliveryBudget ?? 2 * 2 * options.events * options.duplicates * options.maxDeliveryAttempts;
-    const timeLeft = (): boolean => options.timeLimitMs === undefined || Date.now() - started < options.timeLimitMs;
-
-    // The outbox timer keeps running through the outage, one tick per so many deliveries: alerts wait, with
-    // backoff, and are never lost. Like a Functions timer, it never overlaps itself: ticks during a round make one.
+    // Event Grid, at least once: every event three times, shuffled; ARM's events for the bot's own writes come back
+    // too, duplicated and shuffled like the rest. The outbox timer keeps running through the outage, one tick per so
+    // many deliveries: alerts wait, with backoff, and are never lost.
+    const outboxTimer = new TickedTimer(dispatchRound);
     const dispatchEvery = options.dispatchEveryDeliveries ?? 100;
-    let ticked = false;
-    let tick: () => void = () => undefined;
-    let processing = true;
-    const dispatcher = (async () => {
-      while (processing) {
-        if (!ticked) await new Promise<void>((resolve) => (tick = resolve));
-        ticked = false;
-        if (processing) await dispatchRound();
-      }
-    })();
-    const kick = (): void => {
-      ticked = true;
-      tick();
-    };
-
-    const worker = async (handler: ReturnType<typeof createEventGridHandler>): Promise<void> => {
-      while (deliveries < budget && timeLeft()) {
-        const item = take();
-        if (!item) {
-          if (waiting.length === 0 && inFlight === 0) return;
-          // Others are still working and may queue more (redeliveries, events of the bot's own writes).
-          await new Promise<void>((resolve) => sleepers.push(resolve));
-          continue;
-        }
-        inFlight += 1;
-        deliveries += 1;
-        if (deliveries % dispatchEvery === 0) kick();
-        try {
-          await handler(item.event as unknown as EventGridEvent, newInvocationContext("resourceEvents"));
-        } catch {
-          // Event Grid redelivers a failed event with backoff, up to its maxDeliveryAttempts.
-          if (item.attempt < options.maxDeliveryAttempts) {
-            redeliveries += 1;
-            waiting.push({ event: item.event, attempt: item.attempt + 1, notBefore: deliveries + 20 * item.attempt });
-          }
-        } finally {
-          inFlight -= 1;
-          wake();
-        }
-        if (deliveries % 2000 === 0) say(`chaos: ${deliveries} deliveries, ${ready.length - head + waiting.length} queued`);
-      }
-    };
-    await Promise.all(handlers.flatMap((handler) => Array.from({ length: options.concurrencyPerInstance }, () => worker(handler))));
-    const drained = head >= ready.length && waiting.length === 0;
-    processing = false;
-    kick();
-    await dispatcher;
+    const queue = new DeliveryQueue({
+      duplicates: options.duplicates,
+      maxDeliveryAttempts: options.maxDeliveryAttempts,
+      random,
+      onDelivery: (count) => {
+        if (count % dispatchEvery === 0) outboxTimer.tick();
+        if (count % 2000 === 0) say(`chaos: ${count} deliveries, ${queue.queued} queued`);
+      },
+    });
+    queue.enqueue(unique);
+    sandbox.onEvent((event) => queue.enqueue([event]));
+    const budget = options.deliveryBudget ?? 2 * 2 * options.events * options.duplicates * options.maxDeliveryAttempts;
+    const keepGoing = (): boolean => queue.deliveries < budget && (options.timeLimitMs === undefined || Date.now() - started < options.timeLimitMs);
+    const workers = handlers.flatMap((handler) =>
+      Array.from({ length: options.concurrencyPerInstance }, () => queue.work((event) => handler(event as unknown as EventGridEvent, newInvocationContext("resourceEvents")), keepGoing)),
+    );
+    await Promise.all(workers);
+    const drained = queue.drained;
+    await outboxTimer.stop();
     // The timer goes on after the events until nothing is pending: each refused attempt is one round, each round
     // lets one timer period pass, so the outage is crossed by construction.
     for (let round = 0; round < MAX_DRAIN_ROUNDS && (await alerting.outbox.undelivered()).some((e) => e.status === "pending"); round++) await dispatchRound();
@@ -310,8 +242,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const report: ChaosReport = {
       options: { ...options, progress: undefined } as Omit<ChaosOptions, "progress">,
       seconds: Number(((Date.now() - started) / 1000).toFixed(1)),
-      deliveries,
-      redeliveries,
+      deliveries: queue.deliveries,
+      redeliveries: queue.redeliveries,
       relevantEvents: relevant.size,
       faultsFired: { ...sandbox.faults.fired },
       channelFaultsFired: teams.faults.fired["server-error"],
@@ -331,7 +263,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       failedChecks: [],
     };
     const check = (ok: boolean, what: string): void => void (ok || report.failedChecks.push(what));
-    check(drained && deliveries <= budget, "finished within the delivery budget");
+    check(drained && queue.deliveries <= budget, "finished within the delivery budget");
     if (options.timeLimitMs !== undefined) check(Date.now() - started < options.timeLimitMs, "finished within the time limit");
     check(report.unaccountedEvents === 0, "every relevant event is in the audit trail");
     check(report.doubleAccountedEvents === 0, "no event is accounted for twice");

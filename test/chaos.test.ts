@@ -14,5 +14,5 @@ describe("chaos (a small run of npm run chaos)", () => {
     // The outage was crossed: every refusal was a real delivery attempt of a queued alert, and all were delivered.
     expect([report.channelFaultsFired, report.smtpRefusals]).toEqual([3, 3]);
     expect(report.undeliveredAlerts).toBe(0);
-  }, 300_000);
+  }, 600_000); // a hang guard: about 20 s on a quiet machine, minutes on a busy one
 });
