@@ -1,8 +1,9 @@
 /**
  * Event pipeline benchmark (npm run bench [-- --json] [-- --burst N] [-- --arm-latency-ms 50] [-- --storage-latency-ms 5]).
  *
- * ARM (the sandbox's latency fault) and Table Storage (a latency proxy in front of Azurite) are made as far away as
- * they are in Azure, and the production wiring handles the events: ledger, locks, audit, and alerts through the
+ * ARM (the sandbox's latency fault) and Table Storage (a latency proxy in front of Azurite, both in a child process,
+ * so the storage service's own work is not counted as amlguard's) are made as far away as they are in Azure, and the
+ * production wiring handles the events: ledger, locks, audit, and alerts through the
  * router's dedupe into the outbox (a Teams channel; the outbox timer is not on the event path and does not run).
  * Per case it reports:
  * - throughput at 16 events at a time: eventsPerSecond, ARM and Table Storage calls per event (by table and
@@ -25,13 +26,12 @@ import { createEventGridHandler } from "../src/handlers/event-grid.js";
 import { newInvocationContext } from "../src/handlers/local-context.js";
 import { openAlerting, openState, type Runtime } from "../src/runtime.js";
 import { ArmSandbox } from "../src/sandbox/arm-server.js";
-import { startAzuriteTables } from "../src/sandbox/azurite.js";
 import { resourceEvent } from "../src/sandbox/events.js";
-import { TableStorageProxy } from "../src/sandbox/storage-proxy.js";
 import { TeamsWorkflowsReceiver } from "../src/sandbox/teams-receiver.js";
 import { tableNames } from "../src/state/tables.js";
 import { exposureWindow } from "./exposure.js";
 import { coveredMs, percentile, ratesBy, round, type Interval } from "./measure.js";
+import { startStorageProcess } from "./storage-process.js";
 
 const json = process.argv.includes("--json");
 const option = (name: string, fallback: number): number => {
@@ -47,6 +47,8 @@ const CONCURRENCY = 16;
 const SUB = "3f2b6c1e-8d4a-4b7e-9c1f-2a5d7e9b0c11";
 const USER = { objectId: "5e5e5e5e-1111-4000-8000-000000000005", name: "bench-user", type: "User" as const };
 const progress = (text: string): void => void process.stderr.write(`${text}\n`);
+/** Milliseconds on the clock both processes share (the storage process reports its calls on it). */
+const clock = (): number => performance.timeOrigin + performance.now();
 
 function workspace(name: string, publicNetworkAccess: "Enabled" | "Disabled"): ArmResource {
   return {
@@ -71,9 +73,8 @@ async function main(): Promise<void> {
   const violating = Array.from({ length: counts.violating + counts.sequential.violating }, (_, i) => workspace(`ws-public-${i}`, "Enabled"));
   const exposed = Array.from({ length: counts.exposure }, (_, i) => workspace(`ws-exposed-${i}`, "Disabled"));
   sandbox.seed([...compliant, ...violating, ...exposed]);
-  const [azurite, teams] = await Promise.all([startAzuriteTables(), new TeamsWorkflowsReceiver().start()]);
-  const proxy = await new TableStorageProxy(azurite.connectionString).start();
-  const storage = { connectionString: proxy.connectionString };
+  const [tableStorage, teams] = await Promise.all([startStorageProcess(), new TeamsWorkflowsReceiver().start()]);
+  const storage = { connectionString: tableStorage.connectionString };
   const prefix = `b${randomBytes(4).toString("hex")}`;
   const runtime: Runtime = {
     arm: new ArmClient({ endpoint: sandbox.endpoint, credential: sandbox.credential(DEMO_BOT), ca: sandbox.ca }),
@@ -84,26 +85,34 @@ async function main(): Promise<void> {
   };
   const handler = createEventGridHandler(async () => runtime);
   const deliver = async (event: JsonObject): Promise<number> => {
-    const started = performance.now();
+    const started = clock();
     await handler(event as unknown as EventGridEvent, newInvocationContext("resourceEvents"));
-    return performance.now() - started;
+    return clock() - started;
   };
   // Realistic distances from here on (opening the tables above was not measured).
   const armDelays: Interval[] = [];
-  sandbox.faults.onLatency = (ms) => void armDelays.push({ atMs: performance.now(), ms });
+  sandbox.faults.onLatency = (ms) => void armDelays.push({ atMs: clock(), ms });
   sandbox.faults.add({ kind: "latency", latencyMs: ARM_LATENCY_MS });
-  proxy.latencyMs = STORAGE_LATENCY_MS;
+  await tableStorage.setLatency(STORAGE_LATENCY_MS);
+  let storageSeen = (await tableStorage.calls(0)).length;
+  /** The storage calls made since the last time this was asked. */
+  const newStorageCalls = async () => {
+    const calls = await tableStorage.calls(storageSeen);
+    storageSeen += calls.length;
+    return calls;
+  };
   const kindOf = new Map(Object.entries(tableNames(prefix)).map(([kind, table]) => [table, kind]));
   const storageKind = (call: { table: string; operation: string }): string => `${kindOf.get(call.table) ?? call.table}.${call.operation}`;
 
   /** Many events at a time: throughput and calls per event. */
   const throughput = async (events: JsonObject[], concurrency: number) => {
-    const [requestsBefore, callsBefore] = [sandbox.requests.length, proxy.calls.length];
-    const started = performance.now();
+    const requestsBefore = sandbox.requests.length;
+    await newStorageCalls();
+    const started = clock();
     const latencies = (await mapLimit(events, concurrency, deliver)).sort((a, b) => a - b);
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (clock() - started) / 1000;
     const requests = sandbox.requests.slice(requestsBefore);
-    const calls = proxy.calls.slice(callsBefore);
+    const calls = await newStorageCalls();
     return {
       events: events.length,
       eventsPerSecond: Math.round(events.length / seconds),
@@ -121,12 +130,13 @@ async function main(): Promise<void> {
   const oneAtATime = async (events: JsonObject[]) => {
     const latencies: number[] = [];
     const injected: number[] = [];
+    await newStorageCalls();
     for (const event of events) {
-      const [armFrom, callsFrom] = [armDelays.length, proxy.calls.length];
-      const started = performance.now();
+      const armFrom = armDelays.length;
+      const started = clock();
       await deliver(event);
-      const ended = performance.now();
-      const delays = [...armDelays.slice(armFrom), ...proxy.calls.slice(callsFrom).map((c) => ({ atMs: c.atMs, ms: c.injectedMs }))];
+      const ended = clock();
+      const delays = [...armDelays.slice(armFrom), ...(await newStorageCalls()).map((c) => ({ atMs: c.atMs, ms: c.injectedMs }))];
       latencies.push(ended - started);
       injected.push(coveredMs(delays, started, ended));
     }
@@ -185,7 +195,7 @@ async function main(): Promise<void> {
       burstPeakRssOverBaseline: round(peakRss / rssBefore),
     },
   };
-  await Promise.all([sandbox.close(), proxy.close(), azurite.close(), teams.close()]);
+  await Promise.all([sandbox.close(), tableStorage.close(), teams.close()]);
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : report(result));
 }
 
