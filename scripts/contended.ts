@@ -1,7 +1,7 @@
 /**
  * npm run test:contended [-- --per-core N] [-- --runs K] [-- vitest args…]: the test suite on a machine that is busy
- * with other work, as CI machines are. It starts N busy processes per core (default 2: each core is shared three
- * ways), runs `vitest run` K times in a row (default 1) while they spin, stops at the first failing run, and stops
+ * with other work, as CI machines are. It starts N busy processes per core (default 1: each core is shared with a
+ * process that never sleeps, on top of whatever else runs), runs `vitest run` K times in a row (default 1) while they spin, stops at the first failing run, and stops
  * the busy processes it started. No root needed (stress-ng's `--cpu` does the same where it is installed). Kept
  * out of `npm test`, which it runs unchanged: it shows the suite does not depend on how fast the machine is.
  */
@@ -21,7 +21,7 @@ function take(name: string, fallback: number): number {
   args.splice(index, 2);
   return value;
 }
-const perCore = take("per-core", 2);
+const perCore = take("per-core", 1);
 const runs = take("runs", 1);
 const cores = availableParallelism();
 const say = (text: string): void => void process.stderr.write(`contended: ${text}\n`);
