@@ -28,12 +28,14 @@ const say = (text: string): void => void process.stderr.write(`contended: ${text
 
 // A busy process: pure CPU, no I/O, no memory growth; it lives until this script stops it.
 const busy: ChildProcess[] = Array.from({ length: perCore * cores }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
+let suite: ChildProcess | undefined;
 const stopBusy = (): void => {
   for (const child of busy) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 };
 process.on("exit", stopBusy);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
+    suite?.kill(signal);
     stopBusy();
     process.exit(130);
   });
@@ -46,8 +48,8 @@ let failed = false;
 for (let run = 1; run <= runs && !failed; run++) {
   const started = Date.now();
   const exitCode = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [vitest, "run", ...args], { stdio: "inherit" });
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    suite = spawn(process.execPath, [vitest, "run", ...args], { stdio: "inherit" });
+    suite.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
   const result = { run, exitCode, seconds: Math.round((Date.now() - started) / 1000), loadAverage1m: Number(loadavg()[0]!.toFixed(1)) };
   results.push(result);
