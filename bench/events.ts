@@ -55,7 +55,15 @@ function workspace(name: string, publicNetworkAccess: "Enabled" | "Disabled"): A
     id: `/subscriptions/${SUB}/resourceGroups/rg-bench/providers/Microsoft.MachineLearningServices/workspaces/${name}`,
     type: "Microsoft.MachineLearningServices/workspaces",
     location: "westeurope",
-    properties: { publicNetworkAccess, managedNetwork: { isolationMode: "AllowOnlyApprovedOutbound" }, encryption: { status: "Enabled" } },
+    // Every workspace rule passes but the one the case is about: outbound restricted, a customer-managed key, an
+    // approved private endpoint, a primary user-assigned identity.
+    properties: {
+      publicNetworkAccess,
+      managedNetwork: { isolationMode: "AllowOnlyApprovedOutbound" },
+      encryption: { status: "Enabled" },
+      privateEndpointConnections: [{ properties: { privateLinkServiceConnectionState: { status: "Approved" } } }],
+      primaryUserAssignedIdentity: `/subscriptions/${SUB}/resourceGroups/rg-bench/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-ml`,
+    },
   };
 }
 
