@@ -116,6 +116,18 @@ describe("traffic-log coverage through the one pipeline", () => {
     expect(row).toMatchObject({ decision: "alerted", message: expect.stringMatching(/does not overwrite/) });
   });
 
+  it("a 403 on the setting's write (no Log Analytics role) is an alert naming the permission, never a crash or a retry", async () => {
+    h = await startHarness(azurite.connectionString, estate(endpoint(ENDPOINT2)), { defaultMode: "alert", ruleModes: { [RULE]: "remediate" }, spikeWorkspaceResourceId: LAW });
+    h.sandbox.faults.add({ kind: "forbidden", method: "PUT", path: /onlineEndpoints\/ep1\/providers\/Microsoft\.Insights\/diagnosticSettings/i });
+    const report = await run();
+    expect(report.errors).toEqual([]);
+    const [row] = (await rows()).filter((r) => r.resourceId === ENDPOINT);
+    expect(row).toMatchObject({ decision: "failed", message: expect.stringMatching(/403 AuthorizationFailed.*Microsoft\.Insights\/diagnosticSettings\/write/) });
+    expect(h.alerts.find((a) => a.resourceId === ENDPOINT && a.ruleId === RULE)).toMatchObject({ outcome: "failed", nextStep: expect.stringMatching(/^Grant amlguard's identity Microsoft\.Insights\/diagnosticSettings\/write/) });
+    // The other endpoint is still fixed.
+    expect((await rows()).filter((r) => r.resourceId === ENDPOINT2).map((r) => r.decision)).toEqual(["remediated"]);
+  });
+
   it("without a spike detector workspace configured, the rule does not apply", async () => {
     h = await startHarness(azurite.connectionString, estate(), { defaultMode: "remediate" });
     await run();
