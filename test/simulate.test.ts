@@ -80,6 +80,17 @@ const GUARANTEES: Record<string, (result: SimulationResult) => void> = {
     const cluster = Object.entries(result.resources).find(([id]) => id.endsWith("/computes/gpu-cluster"))![1] as unknown as { properties: { properties: { scaleSettings: Record<string, unknown> } } };
     expect(cluster.properties.properties.scaleSettings).toMatchObject({ maxNodeCount: 0, minNodeCount: 0 });
     expect(step.alerts).toContainEqual(expect.objectContaining({ ruleId: "compute-node-public-ip", outcome: "remediated" }));
+    // A job submitted afterwards (no ARM event) starts no node: the cap holds until a person raises it.
+    const job = result.steps[1]!.job!;
+    expect(job).toMatchObject({ started: 0, granted: 0, queued: 4, currentNodeCount: 0 });
+  },
+  "response-names-another-id": (result) => {
+    const step = result.steps[1]!;
+    // Nothing is written, neither to the id in the body nor to the one asked for; a person is told at once.
+    expect(step.writes).toEqual([]);
+    expect(step.decisions.map((d) => d.decision)).toEqual(["failed"]);
+    expect(step.alerts).toContainEqual(expect.objectContaining({ severity: "high", title: "ARM answered with another resource's id: amlguard wrote nothing" }));
+    expect(pna(result, ids.workspace)).toBe("Enabled");
   },
   "attacker-text": ({ steps }) => {
     const alerts = steps.flatMap((s) => s.alerts);
@@ -186,7 +197,7 @@ describe("amlguard simulate: bad scenarios", () => {
   const cases: Array<[string, unknown, RegExp]> = [
     ["an unknown ARM method", { ...base, steps: [{ sweep: true }, { advance: "P1D" }, { as: "dev1", arm: { method: "GET", id: "/subscriptions/x" } }] }, /^amlguard: bad scenario: step 3: arm\.method must be one of PUT, PATCH, POST, DELETE$/m],
     ["an undefined principal", { ...base, steps: [{ as: "dev9", arm: { method: "PATCH", id: "/subscriptions/x", body: {} } }] }, /step 1: as 'dev9' is not one of the principals \(dev1\)/],
-    ["two actions in one step", { ...base, steps: [{ sweep: true, advance: "P1D" }] }, /step 1: must have exactly one of arm, http, exemptions, sweep, advance \(has sweep and advance\)/],
+    ["two actions in one step", { ...base, steps: [{ sweep: true, advance: "P1D" }] }, /step 1: must have exactly one of arm, http, exemptions, sweep, advance, fault, job \(has sweep and advance\)/],
     ["a route the API does not serve", { ...base, steps: [{ as: "dev1", http: { method: "DELETE", path: "/api/remediate" } }] }, /step 1: http DELETE \/api\/remediate is not served/],
     ["a duration in months", { ...base, steps: [{ advance: "P1M" }] }, /step 1: advance must be an ISO 8601 duration/],
     ["an unknown field", { ...base, steps: [{ sweep: true, when: "now" }] }, /step 1: unknown field when/],

@@ -6,8 +6,10 @@
  * - drop: the connection is destroyed without a response.
  * - lro-failure: a long-running operation is accepted, then its status ends Failed and nothing changes.
  * - forbidden: 403 AuthorizationFailed after authentication, as when the caller lacks the role for the action.
+ * - foreign-id: a successful GET whose body names another resource (`answeredId`), as a misrouting proxy or a
+ *   confused service would answer; amlguard must refuse to act on it.
  */
-export type FaultKind = "latency" | "throttle" | "server-error" | "drop" | "lro-failure" | "forbidden";
+export type FaultKind = "latency" | "throttle" | "server-error" | "drop" | "lro-failure" | "forbidden" | "foreign-id";
 
 export interface Fault {
   kind: FaultKind;
@@ -22,6 +24,8 @@ export interface Fault {
   latencyMs?: number;
   retryAfterSeconds?: number;
   statusCode?: 500 | 503;
+  /** foreign-id: the id the answer names instead of the one asked for. */
+  answeredId?: string;
 }
 
 export class FaultInjector {
@@ -29,7 +33,7 @@ export class FaultInjector {
   /** Random source for probabilistic faults; a seeded one makes a chaos run repeatable. */
   random: () => number = Math.random;
   /** How many times each kind fired, for test assertions and benchmark reports. */
-  readonly fired: Record<FaultKind, number> = { latency: 0, throttle: 0, "server-error": 0, drop: 0, "lro-failure": 0, forbidden: 0 };
+  readonly fired: Record<FaultKind, number> = { latency: 0, throttle: 0, "server-error": 0, drop: 0, "lro-failure": 0, forbidden: 0, "foreign-id": 0 };
   /** Told of each injected latency as it starts (benchmarks sum the injected time on an event's critical path). */
   onLatency?: (latencyMs: number) => void;
 

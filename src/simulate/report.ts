@@ -42,6 +42,10 @@ function headline(step: StepReport): string {
       return "reconciliation sweep";
     case "advance":
       return "clock advanced";
+    case "fault":
+      return "Azure misbehaves (sandbox fault)";
+    case "job":
+      return step.job ? `job submitted: ${step.job.started} node(s) started, ${step.job.queued} queued` : "job submitted";
   }
 }
 

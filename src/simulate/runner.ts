@@ -16,6 +16,7 @@ import { silentLogger } from "../log.js";
 import { ArmStepClient, type ArmStepResult } from "./arm-step.js";
 import { parseDuration, ScenarioClock } from "./clock.js";
 import { validatorFor } from "../auth/entra-token.js";
+import type { JobSubmission } from "../sandbox/arm/nodes.js";
 import { callerCredentials, callHttp, type HttpResult, type SimPrincipal } from "./http.js";
 import { parseScenario, ScenarioError, type Scenario, type Step } from "./schema.js";
 import { checkSettings, finalResources, SIMULATED_API_AUDIENCE, startWorld, toSandbox, type World } from "./world.js";
@@ -30,6 +31,8 @@ export interface StepReport {
   http?: HttpResult;
   /** The core's answer to an approval or revocation (exemptions steps). */
   exemption?: HttpResult;
+  /** What the cluster did with a submitted job (job steps): nodes started, granted, queued. */
+  job?: JobSubmission;
   decisions: Array<{ resourceId: string | null; ruleId: string | null; decision: string; message: string }>;
   /** amlguard's own ARM writes during the step, as the sandbox received them. */
   writes: Array<{ method: string; id: string; status: number }>;
@@ -140,6 +143,14 @@ export async function simulate(path: string, onStep: (step: number, total: numbe
           break;
         case "advance":
           clock.advance(parseDuration(step.advance)!);
+          break;
+        case "fault": {
+          const { kind, method, path: pattern, times, answeredId } = step.fault;
+          world.sandbox.arm.faults.add({ kind, path: new RegExp(pattern, "i"), ...(method ? { method } : {}), ...(times ? { times } : {}), ...(answeredId ? { answeredId } : {}) });
+          break;
+        }
+        case "job":
+          report.job = world.sandbox.arm.submitJob(step.job.computeId, step.job.nodes);
           break;
       }
       await deliverEvents(world, handlers.event, report);

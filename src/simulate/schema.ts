@@ -84,7 +84,26 @@ const advanceStep = z.strictObject({
   note: z.string().optional(),
 });
 
-const STEP_KINDS = { arm: armStep, http: httpStep, exemptions: exemptionsStep, sweep: sweepStep, advance: advanceStep } as const;
+/** Azure misbehaving, through the sandbox's fault injector: what amlguard does when ARM answers oddly. */
+const faultStep = z.strictObject({
+  fault: z.strictObject({
+    kind: z.enum(["foreign-id", "forbidden", "server-error", "throttle"], { error: "must be foreign-id, forbidden, server-error or throttle" }),
+    method: z.enum(["GET", "PUT", "PATCH", "POST", "DELETE"], { error: "must be GET, PUT, PATCH, POST or DELETE" }).optional(),
+    /** A case-insensitive regular expression over the request path. */
+    path: z.string().min(1).refine((text) => { try { new RegExp(text, "i"); return true; } catch { return false; } }, "must be a regular expression"),
+    times: z.number().int().min(1).max(1000).optional(),
+    answeredId: z.string().min(1).optional(),
+  }),
+  note: z.string().optional(),
+});
+
+/** A job submitted to a cluster (a data-plane call: no ARM event), to show what a cap stops. */
+const jobStep = z.strictObject({
+  job: z.strictObject({ computeId: z.string().min(1), nodes: z.number().int().min(1).max(1000) }),
+  note: z.string().optional(),
+});
+
+const STEP_KINDS = { arm: armStep, http: httpStep, exemptions: exemptionsStep, sweep: sweepStep, advance: advanceStep, fault: faultStep, job: jobStep } as const;
 export type StepKind = keyof typeof STEP_KINDS;
 
 export type ArmStep = z.infer<typeof armStep>;
@@ -95,7 +114,9 @@ export type Step =
   | ({ kind: "http" } & HttpStep)
   | ({ kind: "exemptions" } & ExemptionsStep)
   | ({ kind: "sweep" } & z.infer<typeof sweepStep>)
-  | ({ kind: "advance" } & z.infer<typeof advanceStep>);
+  | ({ kind: "advance" } & z.infer<typeof advanceStep>)
+  | ({ kind: "fault" } & z.infer<typeof faultStep>)
+  | ({ kind: "job" } & z.infer<typeof jobStep>);
 export type PrincipalSpec = z.infer<typeof principalSchema>;
 
 const scenarioSchema = z.strictObject({

@@ -1,3 +1,4 @@
+import { isJsonObject } from "../../arm/resource.js";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
@@ -229,6 +230,9 @@ export class ArmSandbox {
         ? this.resourceGraph.query(method, apiVersion, body)
         : this.route({ method, url, apiVersion, body, conditions, request: { caller, lroFailure: fault?.kind === "lro-failure", correlationId } });
       Object.assign(reply.headers, quotaHeaders);
+      if (fault?.kind === "foreign-id" && method === "GET" && reply.status === 200 && isJsonObject(reply.body)) {
+        reply.body = { ...reply.body, id: fault.answeredId ?? `${String(reply.body.id)}-other` };
+      }
       record.status = reply.status;
       record.durationMs = performance.now() - started;
       sendJson(res, reply.status, reply.body, { ...common, ...reply.headers });
