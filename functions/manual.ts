@@ -14,3 +14,7 @@ const handlers = createHttpHandlers(lazyAzureRuntime, () => settings().http, () 
 // authLevel function (a key) on top of the caller's Entra access token, validated in-process (src/auth/entra-token.ts).
 app.http("remediate", { methods: ["POST"], authLevel: "function", route: "remediate", handler: handlers.remediate });
 app.http("findings", { methods: ["GET"], authLevel: "function", route: "findings", handler: handlers.findings });
+// Exemptions: approving and revoking need AmlGuard.Exempt (AMLGUARD_HTTP_EXEMPT_ROLE); listing, that or the read role.
+app.http("exemptions-approve", { methods: ["POST"], authLevel: "function", route: "exemptions", handler: handlers.approveExemption });
+app.http("exemptions-list", { methods: ["GET"], authLevel: "function", route: "exemptions", handler: handlers.listExemptions });
+app.http("exemptions-revoke", { methods: ["DELETE"], authLevel: "function", route: "exemptions/{id}", handler: handlers.revokeExemption });

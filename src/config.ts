@@ -83,6 +83,14 @@ export const configSchema = z.object({
     .optional()
     .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(GUID_PATTERN, "must be group object ids"))),
+  // Approving and revoking exemptions (POST/DELETE /api/exemptions): a role of its own, never implied by remediate.
+  AMLGUARD_HTTP_EXEMPT_ROLE: z.string().regex(/^[\w.-]{1,100}$/).default("AmlGuard.Exempt"),
+  AMLGUARD_HTTP_EXEMPT_GROUPS: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(GUID_PATTERN, "must be group object ids"))),
+  AMLGUARD_EXEMPTION_MAX_DAYS: z.coerce.number().int().min(1).max(366).default(90),
   AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
   // Callers of the HTTP API: Entra access tokens validated in-process (src/auth/entra-token.ts).
   AMLGUARD_AUTH_TENANT_ID: optionalGuid,
@@ -133,6 +141,11 @@ export interface HttpAccessConfig {
   readRole: string;
   remediateGroups: string[];
   readGroups: string[];
+  /** Approves and revokes exemptions (AMLGUARD_HTTP_EXEMPT_ROLE); absent: "AmlGuard.Exempt". */
+  exemptRole?: string;
+  exemptGroups?: string[];
+  /** The longest an exemption may run (AMLGUARD_EXEMPTION_MAX_DAYS); absent: 90. */
+  exemptionMaxDays?: number;
   rateLimitPerMinute: number;
 }
 
@@ -176,6 +189,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AmlguardConfig
       readRole: c.AMLGUARD_HTTP_READ_ROLE,
       remediateGroups: c.AMLGUARD_HTTP_REMEDIATE_GROUPS,
       readGroups: c.AMLGUARD_HTTP_READ_GROUPS,
+      exemptRole: c.AMLGUARD_HTTP_EXEMPT_ROLE,
+      exemptGroups: c.AMLGUARD_HTTP_EXEMPT_GROUPS,
+      exemptionMaxDays: c.AMLGUARD_EXEMPTION_MAX_DAYS,
       rateLimitPerMinute: c.AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE,
     },
     ...authOf(c),

@@ -4,12 +4,13 @@ import type { HttpAccessConfig } from "../config.js";
 import { ManualError, manualFindings, manualRemediate, remediateRequestSchema, type ManualDeps } from "../manual/remediate.js";
 import { newCorrelationId } from "../pipeline/assess.js";
 import type { Runtime } from "../runtime.js";
-import type { Actor } from "../state/audit.js";
 import { countersOf } from "../telemetry.js";
 import { describeIssues } from "../validation.js";
+import { actorOf, exemptionActs } from "./exemptions.js";
 import { withInvocation, type Handled } from "./invocation.js";
 
 const MAX_BODY_BYTES = 16 * 1024;
+const DEFAULT_EXEMPT_ROLE = "AmlGuard.Exempt";
 
 /** The caller, from a validated Entra access token (src/auth/entra-token.ts). */
 export interface Principal {
@@ -27,9 +28,26 @@ export interface CallerAuthenticator {
   authenticateHeaders(headers: { get(name: string): string | null }): Promise<AuthenticatedCaller>;
 }
 
-export function authorized(principal: Principal, need: "read" | "remediate", access: HttpAccessConfig): boolean {
-  const roles = need === "remediate" ? [access.remediateRole] : [access.readRole, access.remediateRole];
-  const groups = need === "remediate" ? access.remediateGroups : [...access.readGroups, ...access.remediateGroups];
+/** What an operation needs: read, remediate, approve/revoke exemptions, or list exemptions (readers and approvers). */
+export type Need = "read" | "remediate" | "exempt" | "read-exemptions";
+
+function grants(need: Need, access: HttpAccessConfig): { roles: string[]; groups: string[]; named: string } {
+  const exempt = { roles: [access.exemptRole ?? DEFAULT_EXEMPT_ROLE], groups: access.exemptGroups ?? [] };
+  const read = { roles: [access.readRole, access.remediateRole], groups: [...access.readGroups, ...access.remediateGroups] };
+  switch (need) {
+    case "remediate":
+      return { roles: [access.remediateRole], groups: access.remediateGroups, named: access.remediateRole };
+    case "read":
+      return { ...read, named: access.readRole };
+    case "exempt":
+      return { ...exempt, named: exempt.roles[0]! };
+    case "read-exemptions":
+      return { roles: [...read.roles, ...exempt.roles], groups: [...read.groups, ...exempt.groups], named: `${access.readRole} or ${exempt.roles[0]!}` };
+  }
+}
+
+export function authorized(principal: Principal, need: Need, access: HttpAccessConfig): boolean {
+  const { roles, groups } = grants(need, access);
   return principal.roles.some((r) => roles.includes(r)) || principal.groups.some((g) => groups.map((x) => x.toLowerCase()).includes(g.toLowerCase()));
 }
 
@@ -47,18 +65,36 @@ const refuse = (status: number, code: string, message: string, correlationId: st
 export interface HttpHandlers {
   remediate(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
   findings(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
+  approveExemption(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
+  listExemptions(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
+  revokeExemption(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
+}
+
+/** A JSON body of at most MAX_BODY_BYTES, or the answer refusing it. */
+async function readJson(request: HttpRequest, correlationId: string): Promise<{ json: unknown } | { response: HttpResponseInit }> {
+  const contentType = request.headers.get("content-type") ?? "";
+  if (!/^application\/json(\s*;|$)/i.test(contentType)) return { response: refuse(415, "UnsupportedMediaType", "send application/json", correlationId) };
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) return { response: refuse(413, "PayloadTooLarge", `the body is over ${MAX_BODY_BYTES} bytes`, correlationId) };
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) return { response: refuse(413, "PayloadTooLarge", `the body is over ${MAX_BODY_BYTES} bytes`, correlationId) };
+  try {
+    return { json: JSON.parse(text) };
+  } catch {
+    return { response: refuse(400, "InvalidJson", "the body is not valid JSON", correlationId) };
+  }
 }
 
 type Act = (principal: Principal, deps: ManualDeps, correlationId: string) => Promise<Handled<HttpResponseInit>>;
 
 /**
- * POST /api/remediate and GET /api/findings over a runtime; the registrations in functions/ bind them. Callers are
+ * POST /api/remediate, GET /api/findings and the exemptions API (src/handlers/exemptions.ts) over a runtime; the registrations in functions/ bind them. Callers are
  * authenticated in-process by their Entra access token (`authenticator`), on any hosting, with or without App
  * Service authentication in front: `x-ms-client-principal` is never read. No authenticator (AMLGUARD_AUTH_* unset)
  * means nobody gets in.
  */
 export function createHttpHandlers(getRuntime: () => Promise<Runtime>, access: () => HttpAccessConfig, authenticator: () => CallerAuthenticator | undefined): HttpHandlers {
-  const guarded = (need: "read" | "remediate", act: (request: HttpRequest) => Act) =>
+  const exemptions = exemptionActs({ reply: respond, refuse, readJson, maxDays: () => access().exemptionMaxDays });
+  const guarded = (need: Need, act: (request: HttpRequest) => Act) =>
     withInvocation<HttpRequest, HttpResponseInit>(
       {
         source: "http",
@@ -86,7 +122,7 @@ export function createHttpHandlers(getRuntime: () => Promise<Runtime>, access: (
           }
           if (!authorized(principal, need, access())) {
             log.warn("amlguard http: forbidden", { principal: principal.objectId, need });
-            const role = need === "remediate" ? access().remediateRole : access().readRole;
+            const role = grants(need, access()).named;
             const overage = principal.groupsOverage ? " (the token lists no groups: too many to include; grant the app role instead)" : "";
             // RFC 6750 §3.1: a valid token without the needed permission is 403 insufficient_scope.
             return answer(refuse(403, "Forbidden", `the caller lacks the ${role} role${overage}`, correlationId, { "WWW-Authenticate": `Bearer error="insufficient_scope", error_description="the ${role} app role is needed"` }));
@@ -109,24 +145,15 @@ export function createHttpHandlers(getRuntime: () => Promise<Runtime>, access: (
   return {
     remediate: guarded("remediate", (request) => async (principal, deps, correlationId) => {
       const answer = (response: HttpResponseInit): Handled<HttpResponseInit> => ({ result: response });
-      const contentType = request.headers.get("content-type") ?? "";
-      if (!/^application\/json(\s*;|$)/i.test(contentType)) return answer(refuse(415, "UnsupportedMediaType", "send application/json", correlationId));
-      if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) return answer(refuse(413, "PayloadTooLarge", `the body is over ${MAX_BODY_BYTES} bytes`, correlationId));
-      const text = await request.text();
-      if (Buffer.byteLength(text) > MAX_BODY_BYTES) return answer(refuse(413, "PayloadTooLarge", `the body is over ${MAX_BODY_BYTES} bytes`, correlationId));
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        return answer(refuse(400, "InvalidJson", "the body is not valid JSON", correlationId));
-      }
+      const body = await readJson(request, correlationId);
+      if ("response" in body) return answer(body.response);
+      const json = body.json;
       const parsed = remediateRequestSchema.safeParse(json, { reportInput: true });
       if (!parsed.success) {
         const problems = describeIssues(parsed.error.issues, (path) => ({ name: path.length ? String(path[0]) : "the body" }));
         return answer(refuse(400, "InvalidRequest", problems, correlationId));
       }
-      const caller: Actor = { objectId: principal.objectId, name: principal.name, principalType: principal.appId ? "ServicePrincipal" : "User", ...(principal.appId ? { appId: principal.appId } : {}) };
-      const result = await manualRemediate(parsed.data, caller, `http:${principal.name}`, deps);
+      const result = await manualRemediate(parsed.data, actorOf(principal), `http:${principal.name}`, deps);
       return { result: respond(200, { ...result }, result.correlationId), counters: countersOf(result.findings) };
     }),
     findings: guarded("read", (request) => async (_principal, deps, correlationId) => {
@@ -135,5 +162,8 @@ export function createHttpHandlers(getRuntime: () => Promise<Runtime>, access: (
       const result = await manualFindings(resourceId, deps);
       return { result: respond(200, { resourceId: result.resourceId, findings: result.findings }, correlationId) };
     }),
+    approveExemption: guarded("exempt", exemptions.approve),
+    listExemptions: guarded("read-exemptions", exemptions.list),
+    revokeExemption: guarded("exempt", exemptions.revoke),
   };
 }

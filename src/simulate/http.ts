@@ -20,14 +20,28 @@ export interface SimPrincipal {
 }
 
 /**
- * The HTTP API's routes the harness can call, each bound to the real handler. When the exemptions API lands
- * (POST/GET/DELETE /api/exemptions), add its routes here with their handlers; scenarios then use `http` steps for
- * approvals instead of `exemptions` steps.
+ * The HTTP API's routes the harness can call, each bound to the real handler (as functions/manual.ts registers them);
+ * `{name}` is a route parameter, as in the Functions host's route templates.
  */
 export const HTTP_ROUTES = [
   { method: "POST", path: "/api/remediate", handler: "remediate" },
   { method: "GET", path: "/api/findings", handler: "findings" },
+  { method: "POST", path: "/api/exemptions", handler: "approveExemption" },
+  { method: "GET", path: "/api/exemptions", handler: "listExemptions" },
+  { method: "DELETE", path: "/api/exemptions/{id}", handler: "revokeExemption" },
 ] as const satisfies ReadonlyArray<{ method: string; path: string; handler: keyof HttpHandlers }>;
+
+/** The route serving a method and path, with its parameters; undefined when amlguard serves none. */
+export function routeFor(method: string, path: string): { route: (typeof HTTP_ROUTES)[number]; params: Record<string, string> } | undefined {
+  for (const route of HTTP_ROUTES) {
+    if (route.method !== method) continue;
+    const names: string[] = [];
+    const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => (names.push(name), "([^/]+)"));
+    const match = new RegExp(`^${pattern}$`).exec(path);
+    if (match) return { route, params: Object.fromEntries(names.map((name, i) => [name, match[i + 1]!])) };
+  }
+  return undefined;
+}
 
 /**
  * How an `http` step's caller proves who it is: the headers a real client of amlguard's API would send for that
@@ -74,14 +88,16 @@ export interface HttpResult {
 
 /** Calls the real handler with an @azure/functions HttpRequest, as the Functions host would. */
 export async function callHttp(handlers: HttpHandlers, step: HttpStep["http"], caller: SimPrincipal | undefined, credentials: CallerCredentials): Promise<HttpResult> {
-  const route = HTTP_ROUTES.find((r) => r.method === step.method && r.path === step.path);
-  if (!route) throw new Error(`no route ${step.method} ${step.path}`);
+  const found = routeFor(step.method, step.path);
+  if (!found) throw new Error(`no route ${step.method} ${step.path}`);
+  const { route, params } = found;
   const auth = !caller || step.credential === "none" ? {} : step.credential === "header-only" ? clientPrincipalHeader(caller) : await credentials.credentialFor(caller);
   const hasBody = step.body !== undefined;
   const request = new HttpRequest({
     method: step.method,
     url: `https://amlguard.simulate.invalid${step.path}`,
     query: step.query ?? {},
+    params,
     headers: { ...(hasBody ? { "content-type": "application/json" } : {}), ...auth },
     ...(hasBody ? { body: { string: typeof step.body === "string" ? step.body : JSON.stringify(step.body) } } : {}),
   });

@@ -3,7 +3,7 @@ import { parseMlResourceId } from "../arm/ids.js";
 import { InputError } from "../inputs.js";
 import { GUID_PATTERN } from "../shared/types.js";
 import { parseDuration } from "./clock.js";
-import { HTTP_ROUTES } from "./http.js";
+import { HTTP_ROUTES, routeFor } from "./http.js";
 
 /**
  * The scenario format of `amlguard simulate` (README, "simulate"). Every error names where it is, in the file's
@@ -151,7 +151,7 @@ export function parseScenario(json: unknown): Scenario {
     if ("as" in step && step.as !== undefined && !(step.as in scenario.principals)) {
       throw new ScenarioError(`bad scenario: ${where}: as '${step.as}' is not one of the principals (${Object.keys(scenario.principals).join(", ") || "none defined"})`);
     }
-    if (step.kind === "http" && !HTTP_ROUTES.some((r) => r.method === step.http.method && r.path === step.http.path)) {
+    if (step.kind === "http" && !routeFor(step.http.method, step.http.path)) {
       const served = HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).join(", ");
       throw new ScenarioError(`bad scenario: ${where}: http ${step.http.method} ${step.http.path} is not served by amlguard's HTTP API (served: ${served})`);
     }
