@@ -7,6 +7,7 @@ import { createHttpHandlers, type HttpHandlers } from "../src/handlers/http.js";
 import { newInvocationContext } from "../src/handlers/local-context.js";
 import type { SandboxPrincipal } from "../src/sandbox/events.js";
 import { openManual } from "../src/runtime.js";
+import { cli } from "./helpers/cli.js";
 import { armExample, variant } from "./helpers/fixtures.js";
 import { azuriteForFile, startHarness, USER, waitForEvents, type Harness } from "./helpers/pipeline.js";
 import { rehome, SUB, WS_ID } from "./helpers/sandbox.js";
@@ -137,5 +138,23 @@ describe("GET and DELETE /api/exemptions", () => {
     const malformed = await api.handlers.revokeExemption(del("request", approver), ctx());
     expect(malformed.status).toBe(400);
     expect((await h.audit()).filter((r) => r.decision === "exemption-revoked")).toHaveLength(1);
+  });
+});
+
+describe("amlguard exemptions", () => {
+  it("list on an empty store says so (exit 0; JSON an empty array), and rejects a --resource that is not an ML resource id", async () => {
+    // The harness's tables carry a random prefix: the unprefixed tables the CLI reads are empty.
+    const env = { AMLGUARD_STORAGE_CONNECTION_STRING: azurite.connectionString };
+    expect(await cli(["exemptions", "list"], env)).toEqual({ code: 0, stdout: "No exemptions.\n", stderr: "" });
+    expect(await cli(["exemptions", "list", "--resource", ENDPOINT_ID, "--json"], env)).toMatchObject({ code: 0, stdout: "[]\n" });
+    const bad = await cli(["exemptions", "list", "--resource", "/subscriptions/x/resourceGroups/rg"], env);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/^amlguard: --resource: /)]);
+  });
+
+  it("approve with a bad --until is refused in the flag's terms before anything is opened (exit 2)", async () => {
+    const result = await cli(["exemptions", "approve", ENDPOINT_ID, "--rules", "endpoint-public-network-access", "--until", "31/12/2026", "--reason", "pilot CHG-9"], {});
+    expect(result).toEqual({ code: 2, stdout: "", stderr: 'amlguard: --until: "31/12/2026" expires must be a date, YYYY-MM-DD\n' });
+    const revoke = await cli(["exemptions", "revoke", "not-an-id"], {});
+    expect([revoke.code, revoke.stderr]).toEqual([2, expect.stringMatching(/is not an exemption id/)]);
   });
 });

@@ -22,15 +22,17 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   start: () => import("./commands/start.js"),
   rules: () => import("./commands/rules.js"),
   simulate: () => import("./commands/simulate.js"),
+  exemptions: () => import("./commands/exemptions.js"),
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const lazy = (name: keyof typeof commands) => async (...args: unknown[]) => {
+  // `sub` names the subcommand, passed first, for a module serving several (exemptions list|approve|revoke).
+  const lazy = (name: keyof typeof commands, sub?: string) => async (...args: unknown[]) => {
     // Commander passes the positional arguments, then the options, then the command itself.
     const options = args.at(-2) as never;
     const positional = args.slice(0, -2).flatMap((a) => (Array.isArray(a) ? a : [a])) as string[];
-    exitCode = await (await commands[name]!()).run(io, positional, options);
+    exitCode = await (await commands[name]!()).run(io, sub ? [sub, ...positional] : positional, options);
   };
   const program = new Command("amlguard")
     .description("Audit and remediate Azure Machine Learning network and authentication settings")
@@ -115,6 +117,29 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description("list alerts not yet delivered (waiting for retry, refused by the channel, or expired)")
     .option("--json", "print entries as JSON")
     .action(lazy("alerts"));
+
+  const exemptions = program.command("exemptions").description("approved exemptions (the amlguard-exempt tag only requests one): list, approve, revoke");
+  exemptions
+    .command("list")
+    .description("list approved exemptions with their status: in-force, expired or revoked")
+    .option("--resource <id>", "only this resource's")
+    .option("--json", "print exemptions as JSON")
+    .action(lazy("exemptions", "list"));
+  exemptions
+    .command("approve")
+    .description("approve an exemption (as the signed-in user, who must not be the one who asked for it)")
+    .argument("<resourceId>", "ARM id of the resource to exempt")
+    .requiredOption("--rules <ids>", "rule ids, comma-separated, or * for every rule below high severity")
+    .requiredOption("--until <date>", "last day of the exemption, YYYY-MM-DD (UTC), at most AMLGUARD_EXEMPTION_MAX_DAYS away")
+    .requiredOption("--reason <text>", "why (recorded, alerted)")
+    .option("--json", "print the exemption as JSON")
+    .action(lazy("exemptions", "approve"));
+  exemptions
+    .command("revoke")
+    .description("revoke an exemption now: amlguard enforces the rules again")
+    .argument("<id>", "exemption id, as 'amlguard exemptions list' shows it")
+    .option("--json", "print the revoked exemption as JSON")
+    .action(lazy("exemptions", "revoke"));
 
   program
     .command("start")
