@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import azureFunctions, { type HttpResponseInit } from "@azure/functions";
 import { afterEach, describe, expect, it } from "vitest";
 import { EntraTokenValidator } from "../src/auth/entra-token.js";
-import type { HttpAccessConfig } from "../src/config.js";
+import { loadConfig, type HttpAccessConfig } from "../src/config.js";
 import { createHttpHandlers, type HttpHandlers } from "../src/handlers/http.js";
 import { newInvocationContext } from "../src/handlers/local-context.js";
 import type { SandboxPrincipal } from "../src/sandbox/events.js";
@@ -151,10 +151,37 @@ describe("amlguard exemptions", () => {
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/^amlguard: --resource: /)]);
   });
 
+  it("approve, list and revoke through the core, as the signed-in user; a second revoke is refused (exit 2)", async () => {
+    const env = { AMLGUARD_STORAGE_CONNECTION_STRING: azurite.connectionString, AMLGUARD_SUBSCRIPTION_IDS: SUB, AMLGUARD_EXEMPTION_MAX_DAYS: "30" };
+    const credential = { getToken: async () => ({ token: "unused: approving reads no Azure resource", expiresOnTimestamp: Date.now() + 3_600_000 }) };
+    const far = await cli(["exemptions", "approve", ENDPOINT_ID, "--rules", "endpoint-public-network-access", "--until", inDays(40), "--reason", "pilot CHG-9"], env, { credential });
+    expect([far.code, far.stderr]).toEqual([2, expect.stringMatching(/at most 30 days \(AMLGUARD_EXEMPTION_MAX_DAYS\)/)]);
+    const approved = await cli(["exemptions", "approve", ENDPOINT_ID, "--rules", "endpoint-public-network-access", "--until", inDays(20), "--reason", "pilot CHG-9", "--json"], env, { credential });
+    expect(approved.code).toBe(0);
+    const { id } = JSON.parse(approved.stdout) as { id: string };
+    const table = await cli(["exemptions", "list"], env);
+    expect(table.stdout).toContain(id);
+    expect(table.stdout).toContain(ENDPOINT_ID);
+    expect(table.stdout).toMatch(/in-force/);
+    expect((await cli(["exemptions", "revoke", id], env, { credential })).code).toBe(0);
+    const again = await cli(["exemptions", "revoke", id], env, { credential });
+    expect([again.code, again.stderr]).toEqual([2, expect.stringMatching(/^amlguard: revoked already, at /)]);
+    expect(JSON.parse((await cli(["exemptions", "list", "--json"], env)).stdout)).toEqual([expect.objectContaining({ id, status: "revoked" })]);
+  });
+
   it("approve with a bad --until is refused in the flag's terms before anything is opened (exit 2)", async () => {
     const result = await cli(["exemptions", "approve", ENDPOINT_ID, "--rules", "endpoint-public-network-access", "--until", "31/12/2026", "--reason", "pilot CHG-9"], {});
     expect(result).toEqual({ code: 2, stdout: "", stderr: 'amlguard: --until: "31/12/2026" expires must be a date, YYYY-MM-DD\n' });
     const revoke = await cli(["exemptions", "revoke", "not-an-id"], {});
     expect([revoke.code, revoke.stderr]).toEqual([2, expect.stringMatching(/is not an exemption id/)]);
+  });
+});
+
+describe("exemption settings", () => {
+  it("AMLGUARD_EXEMPTION_MAX_DAYS defaults to 90 and must be 1..366; AMLGUARD_HTTP_EXEMPT_ROLE defaults to AmlGuard.Exempt", () => {
+    expect(loadConfig({}).http).toMatchObject({ exemptRole: "AmlGuard.Exempt", exemptGroups: [], exemptionMaxDays: 90 });
+    expect(loadConfig({ AMLGUARD_EXEMPTION_MAX_DAYS: "366", AMLGUARD_HTTP_EXEMPT_ROLE: "Sec.Exempt" }).http).toMatchObject({ exemptRole: "Sec.Exempt", exemptionMaxDays: 366 });
+    for (const days of ["0", "367", "ninety"]) expect(() => loadConfig({ AMLGUARD_EXEMPTION_MAX_DAYS: days })).toThrow(/AMLGUARD_EXEMPTION_MAX_DAYS/);
+    expect(() => loadConfig({ AMLGUARD_HTTP_EXEMPT_GROUPS: "admins" })).toThrow(/AMLGUARD_HTTP_EXEMPT_GROUPS \(item 1\): "admins" must be group object ids/);
   });
 });
