@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import azureFunctions, { type HttpResponseInit } from "@azure/functions";
 import { afterEach, describe, expect, it } from "vitest";
 import { EntraTokenValidator } from "../src/auth/entra-token.js";
@@ -6,7 +9,9 @@ import { loadConfig, type HttpAccessConfig } from "../src/config.js";
 import { createHttpHandlers, type HttpHandlers } from "../src/handlers/http.js";
 import { newInvocationContext } from "../src/handlers/local-context.js";
 import type { SandboxPrincipal } from "../src/sandbox/events.js";
+import { packageRoot } from "../src/paths.js";
 import { openManual } from "../src/runtime.js";
+import type { SimulationResult } from "../src/simulate/runner.js";
 import { cli } from "./helpers/cli.js";
 import { armExample, variant } from "./helpers/fixtures.js";
 import { azuriteForFile, startHarness, USER, waitForEvents, type Harness } from "./helpers/pipeline.js";
@@ -184,4 +189,23 @@ describe("exemption settings", () => {
     for (const days of ["0", "367", "ninety"]) expect(() => loadConfig({ AMLGUARD_EXEMPTION_MAX_DAYS: days })).toThrow(/AMLGUARD_EXEMPTION_MAX_DAYS/);
     expect(() => loadConfig({ AMLGUARD_HTTP_EXEMPT_GROUPS: "admins" })).toThrow(/AMLGUARD_HTTP_EXEMPT_GROUPS \(item 1\): "admins" must be group object ids/);
   });
+});
+
+describe("amlguard simulate: http steps on /api/exemptions", () => {
+  it("an approval through POST /api/exemptions is honoured, and GET lists it in force", async () => {
+    // The shipped exemption-approved scenario, with bob's approval sent over HTTP instead of as an exemptions step.
+    const scenario = JSON.parse(readFileSync(join(packageRoot(), "scenarios", "exemption-approved.json"), "utf8"));
+    const approve = scenario.steps[1].exemptions.approve;
+    scenario.steps[1] = { as: "bob", http: { method: "POST", path: "/api/exemptions", body: approve } };
+    scenario.steps.push({ as: "bob", http: { method: "GET", path: "/api/exemptions", query: { resourceId: approve.resourceId } } });
+    const path = join(mkdtempSync(join(tmpdir(), "amlguard-exemptions-")), "approved-over-http.json");
+    writeFileSync(path, JSON.stringify(scenario));
+    const run = await cli(["simulate", path, "--json"]);
+    expect([run.code, run.stderr]).toEqual([0, ""]);
+    const { steps } = JSON.parse(run.stdout) as SimulationResult;
+    expect(steps[1]!.http).toMatchObject({ status: 201, body: { status: "in-force", approvedBy: { name: "bob@contoso.example" }, requestedBy: { name: "alice@contoso.example" } } });
+    expect(steps[2]!.decisions.filter((d) => d.ruleId === "workspace-public-network-access").map((d) => d.decision)).toEqual(["exempt"]);
+    expect(steps[2]!.writes).toEqual([]);
+    expect(steps[3]!.http).toMatchObject({ status: 200, body: { exemptions: [{ status: "in-force", reason: "partner demo CHG-77" }] } });
+  }, 120_000); // a hang guard: the run starts a sandbox and Azurite on a busy machine
 });
