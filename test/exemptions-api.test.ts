@@ -108,7 +108,7 @@ describe("POST /api/exemptions", () => {
     const api = await setup();
     const token = await api.token(SECURITY, ["AmlGuard.Exempt"]);
     const badDate = await api.handlers.approveExemption(post(request({ expires: "next week" }), token), ctx());
-    expect([badDate.status, body(badDate).error]).toEqual([400, { code: "InvalidRequest", message: 'expires: "next week" expires must be a date, YYYY-MM-DD' }]);
+    expect([badDate.status, body(badDate).error]).toEqual([400, { code: "InvalidRequest", message: 'expires: "next week" must be a date, YYYY-MM-DD' }]);
     const extra = await api.handlers.approveExemption(post({ ...request(), approvedBy: "someone-else" }, token), ctx());
     expect([extra.status, body(extra).error.message]).toEqual([400, 'the body: unknown field(s) "approvedBy"']);
     const notJson = await api.handlers.approveExemption(post("{rules: *", token), ctx());
@@ -176,7 +176,7 @@ describe("amlguard exemptions", () => {
 
   it("approve with a bad --until is refused in the flag's terms before anything is opened (exit 2)", async () => {
     const result = await cli(["exemptions", "approve", ENDPOINT_ID, "--rules", "endpoint-public-network-access", "--until", "31/12/2026", "--reason", "pilot CHG-9"], {});
-    expect(result).toEqual({ code: 2, stdout: "", stderr: 'amlguard: --until: "31/12/2026" expires must be a date, YYYY-MM-DD\n' });
+    expect(result).toEqual({ code: 2, stdout: "", stderr: 'amlguard: --until: "31/12/2026" must be a date, YYYY-MM-DD\n' });
     const revoke = await cli(["exemptions", "revoke", "not-an-id"], {});
     expect([revoke.code, revoke.stderr]).toEqual([2, expect.stringMatching(/is not an exemption id/)]);
   });

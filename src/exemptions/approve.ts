@@ -13,9 +13,9 @@ export const approveExemptionSchema = z
   .object({
     resourceId: z.string().min(1).max(1024),
     rules: z.union([z.literal("*"), z.array(z.string().min(1).max(80)).min(1).max(RULE_IDS.length)]),
-    reason: z.string().trim().min(3, "reason must say why (3 characters or more)").max(500),
+    reason: z.string().trim().min(3, "must say why (3 characters or more)").max(500),
     /** The last day of the exemption (YYYY-MM-DD, UTC): it ends at the end of that day. */
-    expires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expires must be a date, YYYY-MM-DD"),
+    expires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date, YYYY-MM-DD"),
   })
   .strict();
 
