@@ -148,8 +148,12 @@ async function checkGraphComputes(
   return { source: { via: "graph", reason: `Resource Graph agrees with ARM on ${sample.length} sampled workspaces` }, listed };
 }
 
-async function listComputes(arm: ArmClient, workspaceId: string, errors: ScanError[]): Promise<ArmResource[]> {
-  const path = `${workspaceId}/computes`;
+function listComputes(arm: ArmClient, workspaceId: string, errors: ScanError[]): Promise<ArmResource[]> {
+  return listAll(arm, `${workspaceId}/computes`, errors);
+}
+
+/** Every item of an ARM collection; a collection that cannot be read is recorded as an error and yields nothing. */
+async function listAll(arm: ArmClient, path: string, errors: ScanError[]): Promise<ArmResource[]> {
   try {
     const items: ArmResource[] = [];
     for await (const item of arm.list(path)) items.push(item);
@@ -163,16 +167,7 @@ async function listComputes(arm: ArmClient, workspaceId: string, errors: ScanErr
 /** ARM enumeration, where Resource Graph is not allowed: workspaces and registries, then each workspace's children. */
 export function armSource(arm: ArmClient, scopes: readonly ScanScope[]): EstateSource {
   const errors: ScanError[] = [];
-  const collect = async (path: string): Promise<ArmResource[]> => {
-    try {
-      const items: ArmResource[] = [];
-      for await (const item of arm.list(path)) items.push(item);
-      return items;
-    } catch (error) {
-      errors.push({ scope: path, message: describeError(error) });
-      return [];
-    }
-  };
+  const collect = (path: string): Promise<ArmResource[]> => listAll(arm, path, errors);
   return {
     via: "arm",
     errors,

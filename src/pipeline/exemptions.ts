@@ -53,7 +53,3 @@ export function readExemption(resource: ArmResource, knownRuleIds: readonly stri
   if (end - now.getTime() > MAX_HORIZON_DAYS * 86_400_000) return invalid(`expires ${expires} is more than a year ahead`);
   return { kind: "valid", exemption: { rules, reason, expires }, raw: raw.slice(0, 256) };
 }
-
-export function exempts(status: ExemptionStatus, ruleId: string): boolean {
-  return status.kind === "valid" && (status.exemption.rules === "*" || status.exemption.rules.includes(ruleId));
-}

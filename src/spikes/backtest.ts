@@ -111,19 +111,23 @@ export function backtestJson(result: Backtest): Record<string, unknown> {
   };
 }
 
-/** One line per spike; whole identifiers (never cut), and text from the logs made inert (no control characters). */
-export function backtestText(result: Backtest): string {
-  const head = `${result.rows} rows from ${result.from.toISOString()} to ${result.to.toISOString()}; ${result.windows} window(s) scored; ${result.spikes.length} spike(s)`;
-  if (result.spikes.length === 0) return head;
-  const rows = result.spikes.map((s) => [
-    s.window.start.toISOString().slice(0, 16).replace("T", " "),
+/** A spike's cells for a table: kind, source, who (principal, or the spray's or campaign's spread), target, count, score. */
+export function spikeCells(s: Spike): string[] {
+  return [
     s.kind,
     s.source,
     s.kind === "spray" ? `${s.distinctPrincipals} principals from ${s.ipAddress}` : s.kind === "campaign" ? `${s.distinctPrincipals} principals` : s.principal,
     s.target,
     s.kind === "campaign" ? `${s.distinctPrincipals} vs ${s.baseline} principals` : `${s.failures} vs ${s.baseline}`,
     String(s.score),
-  ].map(inert));
+  ];
+}
+
+/** One line per spike; whole identifiers (never cut), and text from the logs made inert (no control characters). */
+export function backtestText(result: Backtest): string {
+  const head = `${result.rows} rows from ${result.from.toISOString()} to ${result.to.toISOString()}; ${result.windows} window(s) scored; ${result.spikes.length} spike(s)`;
+  if (result.spikes.length === 0) return head;
+  const rows = result.spikes.map((s) => [s.window.start.toISOString().slice(0, 16).replace("T", " "), ...spikeCells(s)].map(inert));
   const headers = ["WINDOW (UTC)", "KIND", "SOURCE", "PRINCIPAL / IP", "TARGET", "COUNT VS BASELINE", "SCORE"];
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]): string => cells.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd();

@@ -1,3 +1,4 @@
+import { spikeCells } from "../../spikes/backtest.js";
 import { createCredential, createLogsClient } from "../../adapters.js";
 import type { Alert } from "../../alerts/alert.js";
 import type { LogsClient } from "../../azure/logs-client.js";
@@ -60,14 +61,7 @@ export async function run(io: CliIo, _args: string[], options: SpikesOptions): P
     writeJson(io, { windowStart: result.windowStart, windowEnd: result.windowEnd, rows: result.rows, spikes: result.spikes, alerts });
   } else {
     io.stdout.write(`window ${result.windowStart.toISOString()} to ${result.windowEnd.toISOString()}, ${result.rows} bucketed rows, ${result.spikes.length} spike(s)\n`);
-    const rows = result.spikes.map((s) => [
-      s.kind,
-      s.source,
-      s.kind === "spray" ? `${s.distinctPrincipals} principals from ${s.ipAddress}` : s.kind === "campaign" ? `${s.distinctPrincipals} principals` : s.principal,
-      s.target,
-      s.kind === "campaign" ? `${s.distinctPrincipals} vs ${s.baseline} principals` : `${s.failures} vs ${s.baseline}`,
-      String(s.score),
-    ]);
+    const rows = result.spikes.map(spikeCells);
     const columns = [
       { header: "KIND" },
       { header: "SOURCE" },
