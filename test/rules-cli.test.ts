@@ -23,7 +23,9 @@ describe("amlguard rules", () => {
     const result = await cli(["rules"]);
     expect(result.code).toBe(0);
     for (const rule of RULES) {
-      expect(result.stdout).toMatch(new RegExp(`^${rule.id}\\s+${rule.severity.toUpperCase()}\\s+(fix|alert)\\s+`, "m"));
+      // The action word follows the rule's intent: compute can only be contained (stopped or capped), not fixed.
+      const word = !rule.fix ? "alert" : rule.fix === "contain-compute" ? "contain" : "fix";
+      expect(result.stdout).toMatch(new RegExp(`^${rule.id}\\s+${rule.severity.toUpperCase()}\\s+${word}\\s+`, "m"));
       for (const guid of rule.compliance.azurePolicy) expect(result.stdout).toContain(guid);
     }
     expect(result.stdout).toContain(`${RULES.length} rules`);

@@ -52,12 +52,22 @@ function wrapWords(text: string, width: number): string[] {
 }
 
 /**
+ * The ACTION column in one word: "contain" when amlguard stops or caps the resource (the setting itself cannot be
+ * changed in place, so the finding stays open until a person recreates it), "fix" when it changes the setting,
+ * "alert" when a person acts.
+ */
+function actionWord(action: string): string {
+  if (action === "alert-only") return "alert";
+  return action === "contain-compute" ? "contain" : "fix";
+}
+
+/**
  * The catalogue as a table: one row per rule, continued on the lines below it (categories, each compliance id).
  * Ids are never cut: the fixed columns are as wide as their widest cell and the last column wraps at spaces only.
  */
 export function catalogueTable(entries: readonly CatalogueEntry[], columns: number): string {
   const headers = ["RULE", "SEVERITY", "ACTION", "TITLE / CATEGORIES / COMPLIANCE"];
-  const head = entries.map((e) => [e.id, e.severity.toUpperCase(), e.action === "alert-only" ? "alert" : "fix"]);
+  const head = entries.map((e) => [e.id, e.severity.toUpperCase(), actionWord(e.action)]);
   const fixed = headers.slice(0, 3).map((h, c) => Math.max(h.length, ...head.map((row) => row[c]!.length)));
   const details = entries.map((e) => [
     e.title,
