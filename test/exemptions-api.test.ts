@@ -156,22 +156,46 @@ describe("amlguard exemptions", () => {
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/^amlguard: --resource: /)]);
   });
 
-  it("approve, list and revoke through the core, as the signed-in user; a second revoke is refused (exit 2)", async () => {
-    const env = { AMLGUARD_STORAGE_CONNECTION_STRING: azurite.connectionString, AMLGUARD_SUBSCRIPTION_IDS: SUB, AMLGUARD_EXEMPTION_MAX_DAYS: "30" };
-    const credential = { getToken: async () => ({ token: "unused: approving reads no Azure resource", expiresOnTimestamp: Date.now() + 3_600_000 }) };
-    const far = await cli(["exemptions", "approve", ENDPOINT_ID, "--rules", "endpoint-public-network-access", "--until", inDays(40), "--reason", "pilot CHG-9"], env, { credential });
+  it("approve, list and revoke through the core, as the signed-in identity proven by its token; a second revoke is refused (exit 2)", async () => {
+    const api = await setup();
+    const env = {
+      AMLGUARD_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      AMLGUARD_SUBSCRIPTION_IDS: SUB,
+      AMLGUARD_EXEMPTION_MAX_DAYS: "30",
+      AMLGUARD_AUTH_TENANT_ID: h.sandbox.authority.tenantId,
+      AMLGUARD_AUTH_AUDIENCE: API_CLIENT_ID,
+      AMLGUARD_AUTH_AUTHORITY_HOST: h.sandbox.endpoint,
+    };
+    // What `az login` as bob would hand the CLI: a token for amlguard's API carrying bob's app roles.
+    const signedIn = (principal: SandboxPrincipal, roles: string[]) => ({ credential: { getToken: async () => ({ token: await api.token(principal, roles), expiresOnTimestamp: Date.now() + 3_600_000 }) }, authorityCa: h.sandbox.ca });
+    const bob = signedIn(SECURITY, ["AmlGuard.Exempt"]);
+    const args = ["exemptions", "approve", ENDPOINT_ID, "--rules", "endpoint-public-network-access", "--until", inDays(20), "--reason", "pilot CHG-9"];
+    const far = await cli([...args.slice(0, 6), inDays(40), ...args.slice(7)], env, bob);
     expect([far.code, far.stderr]).toEqual([2, expect.stringMatching(/at most 30 days \(AMLGUARD_EXEMPTION_MAX_DAYS\)/)]);
-    const approved = await cli(["exemptions", "approve", ENDPOINT_ID, "--rules", "endpoint-public-network-access", "--until", inDays(20), "--reason", "pilot CHG-9", "--json"], env, { credential });
+    const reader = await cli(args, env, signedIn(READER, ["AmlGuard.Read"]));
+    expect([reader.code, reader.stderr]).toEqual([2, "amlguard: exemptions approve needs the AmlGuard.Exempt role on amlguard's API; reader@contoso.example does not hold it\n"]);
+    const approved = await cli([...args, "--json"], env, bob);
     expect(approved.code).toBe(0);
-    const { id } = JSON.parse(approved.stdout) as { id: string };
+    const { id, approvedBy } = JSON.parse(approved.stdout) as { id: string; approvedBy: { objectId: string; name: string } };
+    // The approver recorded is the token's principal, not the operating system's user.
+    expect(approvedBy).toMatchObject({ objectId: SECURITY.objectId, name: SECURITY.name });
     const table = await cli(["exemptions", "list"], env);
     expect(table.stdout).toContain(id);
     expect(table.stdout).toContain(ENDPOINT_ID);
     expect(table.stdout).toMatch(/in-force/);
-    expect((await cli(["exemptions", "revoke", id], env, { credential })).code).toBe(0);
-    const again = await cli(["exemptions", "revoke", id], env, { credential });
+    expect((await cli(["exemptions", "revoke", id], env, bob)).code).toBe(0);
+    const again = await cli(["exemptions", "revoke", id], env, bob);
     expect([again.code, again.stderr]).toEqual([2, expect.stringMatching(/^amlguard: revoked already, at /)]);
     expect(JSON.parse((await cli(["exemptions", "list", "--json"], env)).stdout)).toEqual([expect.objectContaining({ id, status: "revoked" })]);
+  });
+
+  it("approve without the API's auth settings is refused in the user's terms, and nothing is stored", async () => {
+    const env = { AMLGUARD_STORAGE_CONNECTION_STRING: azurite.connectionString, AMLGUARD_SUBSCRIPTION_IDS: SUB };
+    const credential = { getToken: async () => ({ token: "never sent: there is no API to prove it to", expiresOnTimestamp: Date.now() + 3_600_000 }) };
+    const before = (await cli(["exemptions", "list", "--json"], env)).stdout;
+    const result = await cli(["exemptions", "approve", ENDPOINT_ID, "--rules", "endpoint-public-network-access", "--until", inDays(20), "--reason", "pilot"], env, { credential });
+    expect([result.code, result.stderr]).toEqual([2, expect.stringMatching(/^amlguard: exemptions approve needs AMLGUARD_AUTH_TENANT_ID and AMLGUARD_AUTH_AUDIENCE: the decider is the signed-in identity/)]);
+    expect((await cli(["exemptions", "list", "--json"], env)).stdout).toBe(before);
   });
 
   it("approve with a bad --until is refused in the flag's terms before anything is opened (exit 2)", async () => {

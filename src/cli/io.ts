@@ -10,6 +10,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** The Azure credential; DefaultAzureCredential (src/adapters.ts) when absent. */
   credential?: TokenCredential;
+  /** Extra CA trusted for the Entra authority's HTTPS (the sandbox's self-signed one); absent against Azure. */
+  authorityCa?: string;
 }
 
 /**

@@ -46,7 +46,12 @@ function grants(need: Need, access: HttpAccessConfig): { roles: string[]; groups
   }
 }
 
-export function authorized(principal: Principal, need: Need, access: HttpAccessConfig): boolean {
+/** The role an operation needs, as a refusal names it. */
+export function roleNamed(need: Need, access: HttpAccessConfig): string {
+  return grants(need, access).named;
+}
+
+export function authorized(principal: Pick<Principal, "roles" | "groups">, need: Need, access: HttpAccessConfig): boolean {
   const { roles, groups } = grants(need, access);
   return principal.roles.some((r) => roles.includes(r)) || principal.groups.some((g) => groups.map((x) => x.toLowerCase()).includes(g.toLowerCase()));
 }

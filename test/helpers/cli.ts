@@ -8,7 +8,7 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process with captured output, as a pipe would see it (no TTY); optionally stdin and a credential. */
-export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, extra: { stdin?: string; credential?: TokenCredential } = {}): Promise<CliRun> {
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, extra: { stdin?: string; credential?: TokenCredential; authorityCa?: string } = {}): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const code = await runCli(args, {
@@ -16,6 +16,7 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, extra: { 
     stderr: { write: (s) => void (stderr += s) },
     ...(extra.stdin !== undefined ? { stdin: [extra.stdin] } : {}),
     ...(extra.credential ? { credential: extra.credential } : {}),
+    ...(extra.authorityCa ? { authorityCa: extra.authorityCa } : {}),
     env,
   });
   return { code, stdout, stderr };

@@ -1,4 +1,3 @@
-import { userInfo } from "node:os";
 import { createCredential } from "../../adapters.js";
 import { parseMlResourceId, ResourceIdError } from "../../arm/ids.js";
 import { loadConfig } from "../../config.js";
@@ -10,6 +9,7 @@ import { inertLine } from "../../shared/inert.js";
 import { describeIssues } from "../../validation.js";
 import { table } from "../format.js";
 import { columnsOf, EXIT, stderrLogger, UsageError, writeJson, type CliIo } from "../io.js";
+import { signedInDecider } from "../signed-in.js";
 import { storageTarget } from "./audit.js";
 
 export interface ExemptionsOptions {
@@ -43,7 +43,7 @@ async function approve(io: CliIo, resourceId: string, options: ExemptionsOptions
   const rules = options.rules === undefined ? undefined : options.rules.trim() === "*" ? "*" : options.rules.split(",").map((r) => r.trim()).filter(Boolean);
   const parsed = approveExemptionSchema.safeParse({ resourceId, rules, reason: options.reason, expires: options.until }, { reportInput: true });
   if (!parsed.success) throw new UsageError(describeIssues(parsed.error.issues, (path) => ({ name: FLAGS[String(path[0])] ?? String(path[0] ?? "arguments") })));
-  const { deps, actor, trigger } = await coreDeps(io);
+  const { deps, actor, trigger } = await coreDeps(io, "exemptions approve");
   const exemption = await approveExemption(parsed.data, actor, trigger, deps);
   const shown = { ...exemption, status: statusOf(exemption, deps.now()) };
   if (options.json) writeJson(io, shown);
@@ -53,7 +53,7 @@ async function approve(io: CliIo, resourceId: string, options: ExemptionsOptions
 
 async function revoke(io: CliIo, id: string, options: ExemptionsOptions): Promise<number> {
   if (!EXEMPTION_ID.test(id)) throw new UsageError(`ID "${id.slice(0, 60)}" is not an exemption id (a GUID, as 'amlguard exemptions list' shows it)`);
-  const { deps, actor, trigger } = await coreDeps(io);
+  const { deps, actor, trigger } = await coreDeps(io, "exemptions revoke");
   const revoked = await revokeExemption(id, actor, trigger, deps);
   const shown = { ...revoked, status: statusOf(revoked, deps.now()) };
   if (options.json) writeJson(io, shown);
@@ -61,13 +61,17 @@ async function revoke(io: CliIo, id: string, options: ExemptionsOptions): Promis
   return EXIT.ok;
 }
 
-/** The runtime the Functions app uses; the caller is the signed-in user, recorded as `amlguard remediate` records it. */
-async function coreDeps(io: CliIo): Promise<{ deps: ExemptionDeps; actor: Actor; trigger: string }> {
+/**
+ * The runtime the Functions app uses; the decider is the signed-in identity with the AmlGuard.Exempt role, proven by
+ * its token for amlguard's API as the HTTP API proves it (so the four-eyes rule compares object ids, as over HTTP).
+ */
+async function coreDeps(io: CliIo, what: string): Promise<{ deps: ExemptionDeps; actor: Actor; trigger: string }> {
   const config = loadConfig(io.env);
-  const runtime = await createAzureRuntime(config, io.credential ?? createCredential());
+  const credential = io.credential ?? createCredential();
+  const actor = await signedInDecider(config, credential, "exempt", what, io.authorityCa ? { ca: io.authorityCa } : {});
+  const runtime = await createAzureRuntime(config, credential);
   if (!runtime.manual) throw new UsageError("exemptions need AMLGUARD_SUBSCRIPTION_IDS and Table Storage");
   const pipeline = depsFor(runtime, stderrLogger(io));
-  const user = userInfo().username;
   return {
     deps: {
       store: pipeline.exemptions,
@@ -78,8 +82,8 @@ async function coreDeps(io: CliIo): Promise<{ deps: ExemptionDeps; actor: Actor;
       allowedSubscriptions: runtime.manual.allowedSubscriptions,
       maxDays: config.http.exemptionMaxDays ?? DEFAULT_EXEMPTION_MAX_DAYS,
     },
-    actor: { name: user, principalType: "User" },
-    trigger: `cli:${user}`,
+    actor,
+    trigger: `cli:${actor.name ?? actor.objectId ?? "signed-in"}`,
   };
 }
 
