@@ -13,8 +13,13 @@ export interface Alert {
   compliance?: RuleMetadata["compliance"];
   title: string;
   rationale?: string;
-  /** The rule's evidence, one line. */
+  /** The rule's evidence, one line (with several findings: each finding's, joined). */
   evidence?: string;
+  /**
+   * The findings this alert answers when one action covered several rules (a stopped instance answers both its public
+   * IP and its public SSH): each with its title and evidence. `ruleId`, `title` and `compliance` are the first's.
+   */
+  findings?: AlertFinding[];
   /** What amlguard did, or would have done in dry-run. */
   actionTaken?: string;
   /** How a person reverses what amlguard did. */
@@ -29,6 +34,15 @@ export interface Alert {
   eventId?: string;
   correlationId?: string;
   at: string;
+}
+
+/** One rule's finding inside an alert that covers several. */
+export interface AlertFinding {
+  ruleId: string;
+  title: string;
+  severity: Severity;
+  evidence: string;
+  compliance?: RuleMetadata["compliance"];
 }
 
 /** Where alerts go. Channels (Teams, email) and the outbox implement it; the pipeline knows only this. */

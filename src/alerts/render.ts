@@ -1,6 +1,6 @@
 import { parseMlResourceId } from "../arm/ids.js";
 import { urlSegment } from "../shared/inert.js";
-import type { Alert, AlertOutcome } from "./alert.js";
+import type { Alert, AlertFinding, AlertOutcome } from "./alert.js";
 
 export interface ResourceLabels {
   name: string;
@@ -43,7 +43,11 @@ export function actorText(alert: Alert): string {
   return actor.principalType ? `${who} (${actor.principalType})` : who;
 }
 
-/** The facts shown for one alert, in order; shared by the card, the HTML and the plain-text email. */
+/**
+ * The facts shown for one alert, in order; shared by the card, the HTML and the plain-text email. The undo command is
+ * not among them (each renderer shows it as code, see undoLines), nor are the findings of an alert that covers several
+ * (findingsOf).
+ */
 export function factsOf(alert: Alert, portal?: string): Array<[string, string]> {
   const labels = labelsOf(alert.resourceId, portal);
   const facts: Array<[string, string]> = [
@@ -53,11 +57,12 @@ export function factsOf(alert: Alert, portal?: string): Array<[string, string]> 
     ["Subscription", labels.subscription],
     ["Changed by", actorText(alert)],
   ];
-  if (alert.evidence) facts.push(["Evidence", alert.evidence]);
+  const several = (alert.findings?.length ?? 0) > 1;
+  if (alert.evidence && !several) facts.push(["Evidence", alert.evidence]);
   if (alert.actionTaken) facts.push(["amlguard did", alert.actionTaken]);
-  if (alert.undo) facts.push(["Undo", alert.undo]);
   if (alert.nextStep) facts.push(["Next step", alert.nextStep]);
-  if (alert.ruleId) facts.push(["Rule", alert.ruleId]);
+  if (several) facts.push(["Rules", alert.findings!.map((f) => f.ruleId).join(", ")]);
+  else if (alert.ruleId) facts.push(["Rule", alert.ruleId]);
   const compliance = complianceText(alert.compliance);
   if (compliance) facts.push(["Compliance", compliance]);
   if (alert.correlationId) facts.push(["Correlation id", alert.correlationId]);
@@ -80,4 +85,30 @@ export function summaryLine(alerts: readonly Alert[]): string {
   const counts = new Map<AlertOutcome, number>();
   for (const alert of alerts) counts.set(alert.outcome, (counts.get(alert.outcome) ?? 0) + 1);
   return [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(", ");
+}
+
+/** "1 alert", "3 alerts": counts in alert text agree with their noun. */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
+}
+
+/** The findings an alert answers when it covers several rules (one action, several findings); none otherwise. */
+export function findingsOf(alert: Alert): AlertFinding[] {
+  return alert.findings && alert.findings.length > 1 ? alert.findings : [];
+}
+
+/**
+ * An undo command laid out for a narrow, wrapping renderer: the command words on the first line, then one flag with
+ * its value per line, each line but the last ending in a backslash (a shell line continuation). Pasted into bash, zsh
+ * or Cloud Shell it is the same command; lines are short, so a narrow card wraps between flags, not inside one.
+ * Quoted values stay whole.
+ */
+export function undoLines(command: string): string[] {
+  const tokens = command.match(/(?:'[^']*'|"[^"]*"|[^\s'"])+/g) ?? [];
+  const lines: string[] = [];
+  for (const token of tokens) {
+    if (lines.length === 0 || token.startsWith("--")) lines.push(token);
+    else lines[lines.length - 1] += ` ${token}`;
+  }
+  return lines.map((line, i) => (i < lines.length - 1 ? `${line} \\` : line));
 }

@@ -1,4 +1,6 @@
 import type { Alert } from "../alerts/alert.js";
+import { labelsOf } from "../alerts/render.js";
+import { SEVERITY_ORDER } from "../shared/types.js";
 import { ArmError, type ArmRead } from "../azure/arm-client.js";
 import { WriteConflict } from "../remediation/plan.js";
 import { describeError } from "../errors.js";
@@ -28,7 +30,7 @@ export async function commit(steps: readonly Step[], read: ArmRead, ctx: ActCont
     }
     else if (step.type === "alert") {
       const { rule } = step.violation;
-      results.push({ outcome: step.outcome, alert: alertFor(step.violation, read, ctx, deps, { outcome: "needs-action", nextStep: rule.remediation.prose }) });
+      results.push({ outcome: step.outcome, alert: alertFor([step.violation], read, ctx, deps, { outcome: "needs-action", nextStep: rule.remediation.prose }) });
     } else results.push(...(await write(step, read, ctx, deps, dryRun)));
   }
   const auditCtx = { ...ctx, dryRun };
@@ -40,14 +42,15 @@ export async function commit(steps: readonly Step[], read: ArmRead, ctx: ActCont
 async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: PipelineDeps, dryRun: boolean): Promise<Result[]> {
   const { plan, violations } = step;
   const actionId = plan.action.id;
-  const each = (outcome: Omit<Outcome, "ruleId">, alert?: (v: Violation) => Alert): Result[] =>
-    violations.map((v) => ({ outcome: { ...outcome, ruleId: v.rule.id }, ...(alert ? { alert: alert(v) } : {}) }));
-  const alert = (extra: Pick<Alert, "outcome"> & Partial<Alert>) => (v: Violation) => alertFor(v, read, ctx, deps, extra);
+  // One audit row per rule (each finding is accounted for), one alert per write: the findings it covers, one undo.
+  const each = (outcome: Omit<Outcome, "ruleId">, alert?: Pick<Alert, "outcome"> & Partial<Alert>): Result[] =>
+    violations.map((v, i) => ({ outcome: { ...outcome, ruleId: v.rule.id }, ...(alert && i === 0 ? { alert: alertFor(violations, read, ctx, deps, alert) } : {}) }));
+  const prose = [...new Set(violations.map((v) => v.rule.remediation.prose))].join(" ");
 
   if (dryRun) {
     return each(
       { decision: "dry-run", actionId, before: plan.before, after: plan.intended, message: `dry-run: would ${plan.action.description}` },
-      (v) => alert({ outcome: "dry-run", actionTaken: `would ${plan.action.description}`, nextStep: v.rule.remediation.prose })(v),
+      { outcome: "dry-run", actionTaken: `would ${plan.action.description}`, nextStep: prose },
     );
   }
   if (deps.writeGate && !deps.writeGate(plan.targetId)) {
@@ -77,14 +80,14 @@ async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: Pipe
       const need = plan.action.permissions.join(", ");
       return each(
         { decision: "failed", actionId, before: plan.before, message: `Azure refused the write (403 ${error.code}): amlguard's identity needs ${need}` },
-        (v) => alert({ outcome: "failed", actionTaken: `tried to ${plan.action.description}; Azure refused (403)`, nextStep: `Grant amlguard's identity ${need} on this resource, or ${v.rule.remediation.prose}` })(v),
+        { outcome: "failed", actionTaken: `tried to ${plan.action.description}; Azure refused (403)`, nextStep: `Grant amlguard's identity ${need} on this resource, or fix it by hand: ${prose}` },
       );
     }
     if (error instanceof ArmError && error.statusCode >= 400 && error.statusCode < 500 && error.statusCode !== 408 && error.statusCode !== 429) {
       // Azure refused the request itself: retrying the same write cannot succeed.
       return each(
         { decision: "failed", actionId, before: plan.before, message: `Azure refused the write (${error.statusCode} ${error.code})` },
-        (v) => alert({ outcome: "failed", actionTaken: `tried to ${plan.action.description}; Azure refused (${error.statusCode} ${error.code})`, nextStep: v.rule.remediation.prose })(v),
+        { outcome: "failed", actionTaken: `tried to ${plan.action.description}; Azure refused (${error.statusCode} ${error.code})`, nextStep: prose },
       );
     }
     throw error;
@@ -96,13 +99,13 @@ async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: Pipe
     // The write went through; only its confirmation did not. Say so, rather than retry a write that happened.
     return each(
       { decision: "failed", actionId, before: plan.before, after: plan.intended, undo: plan.undo, message: `write accepted; confirmation read failed: ${describeError(error)}` },
-      (v) => alert({ outcome: "failed", actionTaken: `${plan.action.description}, but the confirmation read failed`, undo: plan.undo, nextStep: v.rule.remediation.prose })(v),
+      { outcome: "failed", actionTaken: `${plan.action.description}, but the confirmation read failed`, undo: plan.undo, nextStep: `Check the resource: the write was accepted but not confirmed. If it holds: ${plan.action.afterwards(afterCtx(step, read, ctx))}` },
     );
   }
   if (!confirmed.holds) {
     return each(
       { decision: "failed", actionId, before: plan.before, after: confirmed.observed, message: "write accepted but the post-condition does not hold on read-back" },
-      (v) => alert({ outcome: "failed", actionTaken: `${plan.action.description}, but the read-back does not confirm it`, nextStep: v.rule.remediation.prose })(v),
+      { outcome: "failed", actionTaken: `${plan.action.description}, but the read-back does not confirm it`, nextStep: prose },
     );
   }
   const caveat = plan.caveat?.();
@@ -111,27 +114,38 @@ async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: Pipe
   const contains = plan.action.contains ? ` ${plan.action.contains}` : "";
   return each(
     { decision: "remediated", actionId, before: plan.before, after: confirmed.observed, undo: plan.undo, writeCorrelationId, message: `${plan.action.description}; confirmed on read-back${again}${caveat ? `; ${caveat}` : ""}` },
-    (v) => alert({ outcome: "remediated", actionTaken: `${plan.action.description}${again}.${contains}${caveat ? ` ${caveat}` : ""}`, undo: plan.undo, nextStep: whatIsLeft(v, plan.action.containsOnly, ctx) })(v),
+    // The next step is what is left for a person (recreate, review), never what amlguard has just done.
+    { outcome: "remediated", actionTaken: `${plan.action.description}${again}.${contains}${caveat ? ` ${caveat}` : ""}`, undo: plan.undo, nextStep: plan.action.afterwards(afterCtx(step, read, ctx)) },
   );
 }
 
-/** The next step of a remediated alert: what a person must still do, never what amlguard has just done. */
-function whatIsLeft(violation: Violation, containsOnly: boolean, ctx: ActContext): string {
-  if (containsOnly) return `Contained, not fixed: ${violation.rule.remediation.prose}`;
-  const who = ctx.actor?.name ?? ctx.actor?.objectId;
-  return `Fixed. Review why it was changed${who ? ` (by ${who})` : ""} and set it in the resource's template too, so a redeploy does not undo the fix.`;
+function afterCtx(step: WriteStep, read: ArmRead, ctx: ActContext) {
+  const causedBy = ctx.actor?.name ?? ctx.actor?.objectId;
+  return { name: labelsOf(read.resource.id).name, ruleIds: step.violations.map((v) => v.rule.id), ...(causedBy ? { causedBy } : {}) };
 }
 
-function alertFor(violation: Violation, read: ArmRead, ctx: ActContext, deps: PipelineDeps, extra: Pick<Alert, "outcome"> & Partial<Alert>): Alert {
-  const { rule, evidence } = violation;
+/**
+ * One alert for the findings one step answers: a single finding as is; several (one action covering them) as one
+ * alert at the highest severity, titled by the most severe, listing each finding with its evidence.
+ */
+function alertFor(violations: readonly Violation[], read: ArmRead, ctx: ActContext, deps: PipelineDeps, extra: Pick<Alert, "outcome"> & Partial<Alert>): Alert {
+  const sorted = [...violations].sort((a, b) => SEVERITY_ORDER.indexOf(a.rule.severity) - SEVERITY_ORDER.indexOf(b.rule.severity));
+  const { rule } = sorted[0]!;
+  const more = sorted.length - 1;
+  const compliance = {
+    azurePolicy: [...new Set(sorted.flatMap((v) => v.rule.compliance.azurePolicy))],
+    mcsb: [...new Set(sorted.flatMap((v) => v.rule.compliance.mcsb))],
+    cis: [...new Set(sorted.flatMap((v) => v.rule.compliance.cis))],
+  };
   return {
     severity: rule.severity,
     resourceId: read.resource.id,
     ruleId: rule.id,
-    compliance: rule.compliance,
-    title: rule.title,
-    rationale: rule.rationale,
-    evidence: evidence.summary,
+    compliance,
+    title: more ? `${rule.title}, and ${more} more finding${more === 1 ? "" : "s"}` : rule.title,
+    rationale: [...new Set(sorted.map((v) => v.rule.rationale))].join(" "),
+    evidence: sorted.map((v) => v.evidence.summary).join("; "),
+    ...(more ? { findings: sorted.map((v) => ({ ruleId: v.rule.id, title: v.rule.title, severity: v.rule.severity, evidence: v.evidence.summary, compliance: v.rule.compliance })) } : {}),
     ...(ctx.actor ? { actor: ctx.actor } : {}),
     ...(ctx.eventId ? { eventId: ctx.eventId } : {}),
     correlationId: ctx.correlationId,

@@ -1,6 +1,7 @@
 import { computeType } from "../arm/compute.js";
 import { enumEquals, ML_RESOURCE_TYPES, readPath } from "../arm/resource.js";
 import { ArmError } from "../azure/arm-client.js";
+import { recreateCluster, recreateInstance } from "./guidance.js";
 import { cliNames, confirmByReading, observedStateOf, writeCondition, type ActionDefinition } from "./plan.js";
 
 /** Public IPs and SSH are create-only: containment (stop, cap) is what can be done now; recreation is for people. */
@@ -19,6 +20,7 @@ export const stopComputeInstance: ActionDefinition = {
   contains:
     "While stopped, the instance's public IP and SSH port answer nothing and its identity runs no code. Anyone allowed to " +
     "start it can start it again: amlguard then stops it again and alerts the repeat.",
+  afterwards: recreateInstance,
   plan(read) {
     const resource = read.resource;
     if (computeType(resource)?.toLowerCase() !== "computeinstance") return { kind: "not-applicable" };
@@ -59,6 +61,7 @@ export const capCluster: ActionDefinition = {
   contains:
     "No node can start: jobs submitted to the cluster wait in the queue; idle nodes are released as the cluster scales down. " +
     "The cluster itself, its identity and its data stay as they were.",
+  afterwards: recreateCluster,
   plan(read) {
     const resource = read.resource;
     if (computeType(resource)?.toLowerCase() !== "amlcompute") return { kind: "not-applicable" };

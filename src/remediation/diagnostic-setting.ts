@@ -1,6 +1,6 @@
 import { readPath, type JsonObject } from "../arm/resource.js";
 import { sendsTrafficLogs, TRAFFIC_LOG_CATEGORY } from "../rules/endpoint-no-traffic-logs.js";
-import { observedStateOf, type ActionDefinition } from "./plan.js";
+import { observedStateOf, shellArg, type ActionDefinition } from "./plan.js";
 
 /** Diagnostic settings are a Microsoft.Insights extension resource; 2021-05-01-preview is their current api-version. */
 export const DIAGNOSTIC_SETTINGS_API = "2021-05-01-preview";
@@ -28,6 +28,9 @@ export const addTrafficLogSetting: ActionDefinition = {
   permissions: ["Microsoft.Insights/diagnosticSettings/write"],
   containsOnly: false,
   description: `add diagnostic setting ${TRAFFIC_SETTING_NAME} sending ${TRAFFIC_LOG_CATEGORY} to the spike detector's workspace`,
+  afterwards: (ctx) =>
+    `Nothing is exposed: ${ctx.name}'s failed calls now reach the spike detector. Add the setting to the endpoint's ` +
+    `template (or your own setting sending ${TRAFFIC_LOG_CATEGORY} to that workspace), so an endpoint recreated from it has it too.`,
   plan(read, inputs) {
     const workspaceId = inputs.spikeWorkspaceResourceId;
     const settings = inputs.diagnosticSettings;
@@ -47,7 +50,7 @@ export const addTrafficLogSetting: ActionDefinition = {
         before: { diagnosticSettings: settings.length },
         intended,
         observedState: `${observedStateOf(read)}|settings:${settings.length}`,
-        undo: `az monitor diagnostic-settings delete --resource ${endpointId} --name ${TRAFFIC_SETTING_NAME}`,
+        undo: `az monitor diagnostic-settings delete --resource ${shellArg(endpointId)} --name ${TRAFFIC_SETTING_NAME}`,
         execute: async (arm) => {
           await arm.put(path, { properties: { workspaceId, logs: [{ category: TRAFFIC_LOG_CATEGORY, enabled: true }] } }, { ifNoneMatch: "*" }, DIAGNOSTIC_SETTINGS_API);
         },

@@ -3,6 +3,7 @@ import { parseMlResourceId } from "../arm/ids.js";
 import { readPath, type ArmResource, type JsonValue, type MlResourceKind } from "../arm/resource.js";
 import type { ArmClient, ArmRead } from "../azure/arm-client.js";
 import type { FixIntent, RuleInputs } from "../rules/rule.js";
+import type { AfterwardsContext } from "./guidance.js";
 
 /**
  * One concrete write amlguard can make, registered per resource kind and fix intent. Each is reversible and none
@@ -19,6 +20,11 @@ export interface ActionDefinition {
   /** For containment: exactly what it stops and what it does not, in the alert's words. */
   contains?: string;
   description: string;
+  /**
+   * What a person must still do once this write is confirmed: the next step of its alert (src/remediation/guidance.ts),
+   * never what amlguard did.
+   */
+  afterwards(ctx: AfterwardsContext): string;
   /** Chooses what to change from the resource as read (and the related resources the rule was given). */
   plan(read: ArmRead, inputs: RuleInputs): PlanResult;
 }
@@ -86,10 +92,19 @@ export function confirmByReading(resourceId: string, path: string, holds: (after
   };
 }
 
+/**
+ * One shell argument: as is when it holds only characters no shell treats specially, else single-quoted. Resource
+ * group names may hold parentheses and periods, which bash would otherwise read as syntax.
+ */
+export function shellArg(value: string): string {
+  return /^[A-Za-z0-9._/:=@%+,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The az ml arguments naming this resource, so an undo command can be pasted as is. */
 export function cliNames(resourceId: string): string {
   const id = parseMlResourceId(resourceId);
-  const parent = id.kind === "registry" ? `--name ${id.parentName}` : id.childNames.length ? `--workspace-name ${id.parentName}` : `--name ${id.parentName}`;
-  const child = id.kind === "onlineDeployment" ? `--endpoint-name ${id.childNames[0]} --name ${id.childNames[1]}` : id.childNames[0] ? `--name ${id.childNames[0]}` : "";
-  return [`--subscription ${id.subscriptionId}`, `--resource-group ${id.resourceGroup}`, parent, child].filter(Boolean).join(" ");
+  const q = shellArg;
+  const parent = id.kind === "registry" ? `--name ${q(id.parentName)}` : id.childNames.length ? `--workspace-name ${q(id.parentName)}` : `--name ${q(id.parentName)}`;
+  const child = id.kind === "onlineDeployment" ? `--endpoint-name ${q(id.childNames[0]!)} --name ${q(id.childNames[1]!)}` : id.childNames[0] ? `--name ${q(id.childNames[0])}` : "";
+  return [`--subscription ${q(id.subscriptionId)}`, `--resource-group ${q(id.resourceGroup)}`, parent, child].filter(Boolean).join(" ");
 }

@@ -1,5 +1,6 @@
 import { enumEquals, ML_RESOURCE_TYPES, readPath, type JsonObject, type MlResourceKind } from "../arm/resource.js";
 import type { ArmClient, ArmRead } from "../azure/arm-client.js";
+import { privateNowReview } from "./guidance.js";
 import { cliNames, confirmByReading, observedStateOf, pick, writeCondition, type ActionDefinition } from "./plan.js";
 
 const PNA = "properties.publicNetworkAccess";
@@ -18,6 +19,7 @@ function disablePublicNetworkAccessByPut(kind: Extract<MlResourceKind, "onlineEn
     permissions: [`${ML_RESOURCE_TYPES[kind]}/write`],
     containsOnly: false,
     description: `PUT the ${kind === "registry" ? "registry" : "online endpoint"}'s own body back with publicNetworkAccess Disabled (If-Match)`,
+    afterwards: (ctx) => privateNowReview(kind === "registry" ? "registry" : "online endpoint", "publicNetworkAccess", ctx),
     plan(read) {
       const resource = read.resource;
       if (enumEquals(readPath(resource, PNA), "Disabled")) return { kind: "already-done", detail: "publicNetworkAccess is already Disabled" };

@@ -1,4 +1,5 @@
 import { enumEquals, ML_RESOURCE_TYPES, readPath } from "../arm/resource.js";
+import { privateNowReview } from "./guidance.js";
 import { cliNames, confirmByReading, observedStateOf, pick, writeCondition, type ActionDefinition } from "./plan.js";
 
 const PNA = "properties.publicNetworkAccess";
@@ -11,6 +12,7 @@ export const workspaceDisablePublicNetworkAccess: ActionDefinition = {
   permissions: [`${ML_RESOURCE_TYPES.workspace}/write`],
   containsOnly: false,
   description: "PATCH the workspace: publicNetworkAccess Disabled",
+  afterwards: (ctx) => privateNowReview("workspace", "publicNetworkAccess", ctx),
   plan(read) {
     const resource = read.resource;
     if (enumEquals(readPath(resource, PNA), "Disabled")) return { kind: "already-done", detail: "publicNetworkAccess is already Disabled" };

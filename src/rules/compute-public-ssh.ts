@@ -39,7 +39,7 @@ export const computePublicSsh: Rule = {
     // NotSpecified (the default) opens the port on clusters without a subnet.
     const notSpecified = value === undefined || value === null || enumEquals(value, "NotSpecified");
     if (notSpecified && !(typeof subnet === "string" && subnet.length > 0)) {
-      return fail(`remoteLoginPortPublicAccess is ${describe(value, "NotSpecified")} on a ${computeType(resource)} without a subnet`, {
+      return fail(`remoteLoginPortPublicAccess is ${describe(value, "NotSpecified")} on a cluster (${computeType(resource)}) without a subnet`, {
         [CLUSTER_SSH]: value,
         [SUBNET]: subnet,
       });
