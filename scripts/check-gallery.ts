@@ -1,12 +1,15 @@
 /**
- * Renders the demo's alert gallery in headless Chromium (Debian's chromium package) and checks that every Adaptive
- * Card and email rendered: npm run check:gallery [-- path/to/page.html]. Writes a screenshot next to the page.
+ * Renders the demo's alert gallery in headless Chromium (Debian's chromium package) and checks it
+ * (scripts/gallery-checks.ts): every Adaptive Card rendered, single and digest cards both present, every undo command
+ * monospace, unbroken and exact, in cards and emails. npm run check:gallery [-- path/to/page.html]. Writes a
+ * screenshot next to the page.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { runDemo } from "../src/demo.js";
+import { galleryProblems, inspectGallery } from "./gallery-checks.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 if (!existsSync(CHROMIUM)) {
@@ -23,16 +26,13 @@ try {
   const tab = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
   const errors: string[] = [];
   tab.on("pageerror", (error) => errors.push(error.message));
-  await tab.goto(pathToFileURL(page).toString());
-  // Page expressions as strings: this script is compiled without DOM types.
-  await tab.waitForFunction("document.body.dataset.rendered !== undefined", undefined, { timeout: 10_000 });
-  const rendered = Number(await tab.evaluate("document.body.dataset.rendered"));
-  const expectedCards = await tab.locator(".card").count();
-  const emails = await tab.locator("iframe").count();
+  const report = await inspectGallery(tab, pathToFileURL(page).toString());
+  const problems = galleryProblems(report, errors);
   const screenshot = page.replace(/\.html$/, ".png");
   await tab.screenshot({ path: screenshot, fullPage: true });
-  process.stdout.write(`${JSON.stringify({ page, renderedCards: rendered, cardContainers: expectedCards, emails, pageErrors: errors, screenshot })}\n`);
-  if (errors.length || rendered === 0 || rendered !== expectedCards) process.exitCode = 1;
+  const { cardContainers, renderedCards, kinds, emails } = report;
+  process.stdout.write(`${JSON.stringify({ page, renderedCards, cardContainers, kinds, undoBlocks: report.undoBlocks.length, emails, emailUndo: report.emailUndo.length, problems, screenshot })}\n`);
+  if (problems.length) process.exitCode = 1;
 } finally {
   await browser.close();
 }

@@ -152,7 +152,7 @@ export async function runDemo(io: DemoIo, options: { keepServing?: (sandbox: Run
     io.progress(`[5/${steps}] the outbox timer delivers the alerts to Teams and email`);
     await createOutboxHandler(async () => runtime)({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: new Date().toISOString() } }, newInvocationContext("alertOutbox"));
     const galleryPath = options.galleryPath ?? join(process.cwd(), ".amlguard", "demo-alerts.html");
-    await writeGallery(galleryPath, teams.received, smtp.received);
+    await writeGallery(galleryPath, teams.received, smtp.received, alerts);
 
     io.progress(`[6/${steps}] reading the audit trail`);
     const audit = await state.audit.list(new Date(Date.now() - 3600_000));
