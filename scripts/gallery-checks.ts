@@ -1,13 +1,18 @@
 /**
  * What the alert gallery must show once Chromium has rendered it (npm run check:gallery, and test/alerts-gallery.test.ts):
  * every card rendered, both card kinds present, every undo command in a monospace block whose lines each render on
- * one line and join back into the exact command, and every email's undo in a <pre> that does not wrap.
+ * one line and whose copied text pastes into a shell as the exact command, and every email's undo in a <pre> that
+ * does not wrap.
  */
 import type { Page } from "playwright-core";
 
 export interface UndoBlock {
   /** The command the block's lines join back into (continuations removed). */
   command: string;
+  /** What selecting the block and copying it gives, as a person would paste it into a shell. */
+  copied: string;
+  /** Every line break in the copied text follows a shell continuation: bash runs it as one command. */
+  pasteable: boolean;
   lines: number;
   monospace: boolean;
   /** Lines the renderer wrapped onto a second visual line. */
@@ -34,7 +39,16 @@ const INSPECT = `(() => {
     if (!blocks.length || !blocks.every(mono)) continue;
     const lines = blocks.map((b) => b.innerText.trim());
     const wrappedLines = blocks.filter((b) => b.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(b).lineHeight || "16")).length;
-    undoBlocks.push({ command: lines.map((l) => l.replace(/ \\\\$/, "")).join(" "), lines: lines.length, monospace: true, wrappedLines });
+    const range = document.createRange();
+    range.selectNodeContents(container);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    const copied = selection.toString().trim();
+    selection.removeAllRanges();
+    const copiedLines = copied.split(/\\n+/).map((l) => l.trim()).filter(Boolean);
+    const pasteable = copiedLines.every((l, i) => i === copiedLines.length - 1 || l.endsWith(" \\\\"));
+    undoBlocks.push({ command: copiedLines.map((l) => l.replace(/ \\\\$/, "")).join(" "), copied, pasteable, lines: lines.length, monospace: true, wrappedLines });
   }
   const emailUndo = [];
   for (const frame of document.querySelectorAll(".email iframe")) {
@@ -71,6 +85,7 @@ export function galleryProblems(report: GalleryReport, pageErrors: readonly stri
   const known = new Set(report.expectedUndo);
   for (const block of report.undoBlocks) {
     if (!block.monospace) problems.push(`undo not monospace: ${block.command}`);
+    if (!block.pasteable) problems.push(`undo copies as several commands (a line break without a continuation): ${block.copied}`);
     if (block.wrappedLines > 0) problems.push(`undo wrapped inside a line (${block.wrappedLines} of ${block.lines}): ${block.command}`);
     if (known.size && !known.has(block.command)) problems.push(`undo in a card is not a command amlguard gave: ${block.command}`);
   }

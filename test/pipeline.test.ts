@@ -174,7 +174,8 @@ describe("event pipeline: remediation end to end (sandbox events → real handle
     expect((h.sandbox.resource(INSTANCE_ID) as any).properties.properties.state).toBe("Stopped");
     const alert = h.alerts.find((a) => a.ruleId === "compute-public-ssh")!;
     expect(alert.outcome).toBe("remediated");
-    expect(alert.nextStep).toMatch(/^Contained, not fixed: Recreate/);
+    // What is left, never what was done: the stop is done; recreating with SSH closed is the person's.
+    expect(alert.nextStep).toMatch(/^Contained, not fixed: recreate the instance with SSH closed to the internet .* then start the new one/);
     expect(alert.undo).toMatch(/az ml compute start/);
   });
 

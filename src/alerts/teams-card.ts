@@ -96,10 +96,14 @@ function digestEntry(alert: Alert, portal: string | undefined, detail: boolean):
 
 const ORDER: Severity[] = ["critical", "high", "medium", "low"];
 
+/** However large the burst, this many entries (the most severe) keep their evidence and undo on the card. */
+const ALWAYS_DETAILED = 5;
+
 /**
- * Many alerts at once (a deployment's burst, a sweep): one card, one entry per alert, most severe first. Each entry
- * links to its resource and, as far as the size limit allows, keeps its evidence, next step and undo command; past
- * that, entries shrink to their headline (the resource link stays), and only then are entries left out with a count.
+ * Many alerts at once (a deployment's burst, a sweep): one card, one entry per alert, most severe first, each linking
+ * to its resource. Within Teams' 28 KB the card shows as many entries as it can (the first few always with their
+ * evidence, next step and undo command), then gives the rest of the room to details, most severe first; entries that
+ * do not fit are counted, never dropped silently.
  */
 export function digestCard(alerts: readonly Alert[], portal?: string): Card {
   const sorted = [...alerts].sort((a, b) => ORDER.indexOf(a.severity) - ORDER.indexOf(b.severity));
@@ -116,20 +120,22 @@ export function digestCard(alerts: readonly Alert[], portal?: string): Card {
     if (shown < sorted.length) notes.push({ type: "TextBlock", text: `…and ${sorted.length - shown} more: run \`amlguard audit\` for all.`, wrap: true, isSubtle: true });
     return card([...header, ...sorted.slice(0, shown).map((alert, i) => digestEntry(alert, portal, i < detailed)), ...notes], []);
   };
-  const fits = (candidate: Card) => payloadBytes(candidate) <= MAX_TEAMS_PAYLOAD_BYTES;
-  let detailed = sorted.length;
-  for (;;) {
-    const candidate = build(detailed, sorted.length);
-    if (fits(candidate)) return candidate;
-    if (detailed === 0) break;
-    detailed = Math.floor(detailed * 0.8);
+  const fits = (detailed: number, shown: number) => payloadBytes(build(Math.min(detailed, shown), shown)) <= MAX_TEAMS_PAYLOAD_BYTES;
+  const shown = largest(sorted.length, (n) => fits(ALWAYS_DETAILED, n));
+  const detailed = largest(shown, (k) => fits(k, shown));
+  return build(detailed, shown);
+}
+
+/** The largest n in [0, max] for which `ok` holds, given that it holds for every n below one that does (0 always). */
+function largest(max: number, ok: (n: number) => boolean): number {
+  let low = 0;
+  let high = max;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (ok(mid)) low = mid;
+    else high = mid - 1;
   }
-  let shown = sorted.length;
-  for (;;) {
-    shown = Math.max(0, Math.floor(shown * 0.8));
-    const candidate = build(0, shown);
-    if (fits(candidate) || shown === 0) return candidate;
-  }
+  return low;
 }
 
 /** The body a Teams Workflows webhook ("When a Teams webhook request is received") expects. */
