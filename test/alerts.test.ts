@@ -129,6 +129,9 @@ describe("channels against the sandbox receivers", () => {
       expect(mail.text).toContain(fact);
       expect(mail.html).toContain(fact);
     }
+    // Through SMTP and back: the undo is still one whole line of the text part, and code in the HTML part.
+    expect(mail.text.split(/\r?\n/)).toContain("az ml compute start --name ci-bob");
+    expect(mail.html).toContain("<code>az ml compute start --name ci-bob</code></pre>");
   });
 
   it("Azure Communication Services email through @azure/communication-email (managed identity token)", async () => {
