@@ -69,7 +69,7 @@ describe("one alert per action", () => {
     const alert = remediated[0]!;
     expect(alert.findings?.map((f) => f.ruleId)).toEqual(["compute-node-public-ip", "compute-public-ssh"]);
     expect(alert.findings?.every((f) => f.evidence.length > 0 && f.title.length > 0)).toBe(true);
-    expect(alert.title).toBe("Compute nodes have public IP addresses, and 1 more finding");
+    expect(alert.title).toBe("Compute nodes have public IP addresses; Compute SSH port is open to the internet");
     expect(alert.undo).toMatch(/^az ml compute update .* --name cluster1 --max-instances 4 --min-instances 2$/);
     // The next step is what is left (recreate), never what amlguard did (cap) nor the rule's own fix text.
     expect(alert.nextStep).toMatch(/^Contained, not fixed: recreate the cluster without node public IPs \(enableNodePublicIp false\) and with the remote login port closed/);
@@ -115,7 +115,7 @@ function alert(overrides: Partial<Alert> = {}): Alert {
     outcome: "remediated",
     resourceId: ID,
     ruleId: "compute-node-public-ip",
-    title: "Compute nodes have public IP addresses, and 1 more finding",
+    title: "Compute nodes have public IP addresses; Compute SSH port is open to the internet",
     evidence: "enableNodePublicIp is absent (service default: true); sshSettings.sshPublicAccess is Enabled",
     findings: [
       { ruleId: "compute-node-public-ip", title: "Compute nodes have public IP addresses", severity: "high", evidence: "enableNodePublicIp is absent (service default: true)" },

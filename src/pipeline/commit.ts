@@ -126,7 +126,7 @@ function afterCtx(step: WriteStep, read: ArmRead, ctx: ActContext) {
 
 /**
  * One alert for the findings one step answers: a single finding as is; several (one action covering them) as one
- * alert at the highest severity, titled by the most severe, listing each finding with its evidence.
+ * alert at the highest severity, titled by the findings (most severe first), listing each with its evidence.
  */
 function alertFor(violations: readonly Violation[], read: ArmRead, ctx: ActContext, deps: PipelineDeps, extra: Pick<Alert, "outcome"> & Partial<Alert>): Alert {
   const sorted = [...violations].sort((a, b) => SEVERITY_ORDER.indexOf(a.rule.severity) - SEVERITY_ORDER.indexOf(b.rule.severity));
@@ -142,7 +142,7 @@ function alertFor(violations: readonly Violation[], read: ArmRead, ctx: ActConte
     resourceId: read.resource.id,
     ruleId: rule.id,
     compliance,
-    title: more ? `${rule.title}, and ${more} more finding${more === 1 ? "" : "s"}` : rule.title,
+    title: more ? titleOfSeveral(sorted.map((v) => v.rule.title)) : rule.title,
     rationale: [...new Set(sorted.map((v) => v.rule.rationale))].join(" "),
     evidence: sorted.map((v) => v.evidence.summary).join("; "),
     ...(more ? { findings: sorted.map((v) => ({ ruleId: v.rule.id, title: v.rule.title, severity: v.rule.severity, evidence: v.evidence.summary, compliance: v.rule.compliance })) } : {}),
@@ -152,6 +152,12 @@ function alertFor(violations: readonly Violation[], read: ArmRead, ctx: ActConte
     at: deps.now().toISOString(),
     ...extra,
   };
+}
+
+/** "A; B" names both findings of one action (the usual case: public IP and SSH); past two, the rest are counted. */
+function titleOfSeveral(titles: readonly string[]): string {
+  const rest = titles.length - 2;
+  return `${titles.slice(0, 2).join("; ")}${rest > 0 ? `; and ${rest} more finding${rest === 1 ? "" : "s"}` : ""}`;
 }
 
 /** Approvers learn of a request at once: who asked, what, why and until when; enforcement goes on meanwhile. */
