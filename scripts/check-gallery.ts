@@ -2,7 +2,8 @@
  * Renders the demo's alert gallery in headless Chromium (Debian's chromium package) and checks it
  * (scripts/gallery-checks.ts): every Adaptive Card rendered, single and digest cards both present, every undo command
  * monospace, unbroken and exact, in cards and emails. npm run check:gallery [-- path/to/page.html]. Writes a
- * screenshot next to the page.
+ * screenshot of the page next to it, and one of a remediated single card and of the digest card
+ * (<page>-single-card.png, <page>-digest-card.png).
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -30,8 +31,19 @@ try {
   const problems = galleryProblems(report, errors);
   const screenshot = page.replace(/\.html$/, ".png");
   await tab.screenshot({ path: screenshot, fullPage: true });
+  // One card of each kind on its own, for the README: a remediated single card (with its undo) and the digest.
+  const cards = {
+    single: tab.locator('.card[data-kind="single"]').filter({ hasText: "Remediated by amlguard" }).first(),
+    digest: tab.locator('.card[data-kind="digest"]').first(),
+  };
+  const cardShots: Record<string, string> = {};
+  for (const [kind, locator] of Object.entries(cards)) {
+    if ((await locator.count()) === 0) continue;
+    cardShots[kind] = page.replace(/\.html$/, `-${kind}-card.png`);
+    await locator.screenshot({ path: cardShots[kind] });
+  }
   const { cardContainers, renderedCards, kinds, emails } = report;
-  process.stdout.write(`${JSON.stringify({ page, renderedCards, cardContainers, kinds, undoBlocks: report.undoBlocks.length, emails, emailUndo: report.emailUndo.length, problems, screenshot })}\n`);
+  process.stdout.write(`${JSON.stringify({ page, renderedCards, cardContainers, kinds, undoBlocks: report.undoBlocks.length, emails, emailUndo: report.emailUndo.length, problems, screenshot, cardShots })}\n`);
   if (problems.length) process.exitCode = 1;
 } finally {
   await browser.close();
