@@ -31,9 +31,12 @@ try {
   const problems = galleryProblems(report, errors);
   const screenshot = page.replace(/\.html$/, ".png");
   await tab.screenshot({ path: screenshot, fullPage: true });
-  // One card of each kind on its own, for the README: a remediated single card (with its undo) and the digest.
+  // One card of each kind on its own, for the README: a remediated single card (a contained compute, whose one action
+  // answers two findings, when the page has one) and the digest.
+  const singles = tab.locator('.card[data-kind="single"]');
+  const contained = singles.filter({ hasText: "Contained, not fixed" }).first();
   const cards = {
-    single: tab.locator('.card[data-kind="single"]').filter({ hasText: "Remediated by amlguard" }).first(),
+    single: (await contained.count()) ? contained : singles.filter({ hasText: "Remediated by amlguard" }).first(),
     digest: tab.locator('.card[data-kind="digest"]').first(),
   };
   const cardShots: Record<string, string> = {};
