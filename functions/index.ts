@@ -4,3 +4,4 @@ import "./alert-outbox.js";
 import "./manual.js";
 import "./sweep.js";
 import "./spikes.js";
+import "./proposals.js";

@@ -3,9 +3,10 @@ import { z } from "zod";
 import type { RuleMode } from "./pipeline/settings.js";
 import { canonicalRuleId } from "./rules/index.js";
 import { describeIssues } from "./validation.js";
+import { parseDuration } from "./shared/duration.js";
 import type { EntraAuthSettings } from "./auth/entra-token.js";
 
-const MODES = ["remediate", "alert", "off"] as const;
+const MODES = ["remediate", "approve", "alert", "off"] as const;
 
 const emailList = z
   .string()
@@ -70,6 +71,23 @@ export const configSchema = z.object({
   AMLGUARD_ALERT_DEDUPE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
   AMLGUARD_ALERT_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(24),
   AMLGUARD_PORTAL_URL: z.string().url().startsWith("https://").default("https://portal.azure.com"),
+  // Mode approve: how long a proposal waits for a decision, and where the Function App is reached (links in alerts).
+  AMLGUARD_PROPOSAL_TTL: z
+    .string()
+    .default("PT24H")
+    .transform((text, ctx) => {
+      const ms = parseDuration(text.trim());
+      if (ms === undefined) ctx.addIssue({ code: "custom", message: "must be an ISO 8601 duration like PT24H or P2D (no months or years)" });
+      else if (ms < 15 * 60_000 || ms > 14 * 86_400_000) ctx.addIssue({ code: "custom", message: "must be between 15 minutes (PT15M) and 14 days (P14D)" });
+      return ms ?? 0;
+    }),
+  AMLGUARD_PUBLIC_BASE_URL: z
+    .string()
+    .url("must be a URL")
+    .refine((value) => /^https:\/\//.test(value) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(value), "must be https (http only on loopback)")
+    .refine((value) => !/[?#]/.test(value), "must be a base URL without query or fragment")
+    .transform((value) => value.replace(/\/+$/, ""))
+    .optional(),
   // Manual remediation over HTTP (behind App Service authentication).
   AMLGUARD_HTTP_REMEDIATE_ROLE: z.string().regex(/^[\w.-]{1,100}$/).default("AmlGuard.Remediate"),
   AMLGUARD_HTTP_READ_ROLE: z.string().regex(/^[\w.-]{1,100}$/).default("AmlGuard.Read"),
@@ -133,6 +151,10 @@ export interface AmlguardConfig {
   auth?: EntraAuthSettings;
   sweep: { via: "graph" | "arm"; managementGroup?: string; maxWritesPerSubscription: number };
   logAnalytics?: { workspaceId: string; workspaceResourceId?: string; endpoint: string };
+  /** Mode approve: how long a proposal may wait for a decision (AMLGUARD_PROPOSAL_TTL). */
+  proposalTtlMs: number;
+  /** The Function App's public base URL (AMLGUARD_PUBLIC_BASE_URL): alerts link proposals under it. */
+  publicBaseUrl?: string;
 }
 
 /** Who may call the HTTP functions: an app role or a group, per operation. */
@@ -204,6 +226,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AmlguardConfig
           },
         }
       : {}),
+    proposalTtlMs: c.AMLGUARD_PROPOSAL_TTL,
+    ...(c.AMLGUARD_PUBLIC_BASE_URL ? { publicBaseUrl: c.AMLGUARD_PUBLIC_BASE_URL } : {}),
     sweep: {
       via: c.AMLGUARD_SWEEP_VIA,
       ...(c.AMLGUARD_MANAGEMENT_GROUP ? { managementGroup: c.AMLGUARD_MANAGEMENT_GROUP } : {}),

@@ -17,6 +17,7 @@ import type { EventDeps } from "./pipeline/process-event.js";
 import type { PipelineSettings } from "./pipeline/settings.js";
 import { AuditLog } from "./state/audit.js";
 import { ExemptionStore } from "./exemptions/store.js";
+import { ProposalStore } from "./proposals/store.js";
 import { ActionLocks, EventLedger } from "./state/ledger.js";
 import { openTable, tableNames, type TableStorageTarget } from "./state/tables.js";
 import { retentionTargets, type RetentionTarget } from "./state/retention.js";
@@ -57,13 +58,15 @@ export function settingsOf(config: AmlguardConfig): PipelineSettings {
     },
     maxDeliveryAttempts: config.maxDeliveryAttempts,
     ...(config.logAnalytics?.workspaceResourceId ? { spikeWorkspaceResourceId: config.logAnalytics.workspaceResourceId } : {}),
+    proposalTtlMs: config.proposalTtlMs,
+    ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
   };
 }
 
-export async function openState(target: TableStorageTarget, prefix?: string): Promise<Pick<Runtime, "ledger" | "locks" | "audit" | "exemptions">> {
+export async function openState(target: TableStorageTarget, prefix?: string): Promise<Pick<Runtime, "ledger" | "locks" | "audit" | "exemptions" | "proposals">> {
   const names = tableNames(prefix);
-  const [ledger, locks, audit, exemptions] = await Promise.all([names.ledger, names.locks, names.audit, names.exemptions].map((name) => openTable(target, name)));
-  return { ledger: new EventLedger(ledger!), locks: new ActionLocks(locks!), audit: new AuditLog(audit!), exemptions: new ExemptionStore(exemptions!) };
+  const [ledger, locks, audit, exemptions, proposals] = await Promise.all([names.ledger, names.locks, names.audit, names.exemptions, names.proposals].map((name) => openTable(target, name)));
+  return { ledger: new EventLedger(ledger!), locks: new ActionLocks(locks!), audit: new AuditLog(audit!), exemptions: new ExemptionStore(exemptions!), proposals: new ProposalStore(proposals!) };
 }
 
 /** State for manual requests: in-flight leases and the per-principal rate limit. */

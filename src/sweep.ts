@@ -2,6 +2,7 @@ import { kindOfType, type ArmResource } from "./arm/resource.js";
 import { ArmError, type ArmRead } from "./azure/arm-client.js";
 import { mapLimit } from "./concurrency.js";
 import { alertExpiredExemptions } from "./exemptions/approve.js";
+import { expireProposals } from "./proposals/expire.js";
 import { describeError } from "./errors.js";
 import { assessAndAct, gatherInputs, newCorrelationId, type ActContext, type Outcome, type PipelineDeps } from "./pipeline/assess.js";
 import { modeOf } from "./pipeline/settings.js";
@@ -82,6 +83,12 @@ export async function sweep(source: EstateSource, deps: PipelineDeps, options: S
   } catch (error) {
     report.errors.push({ resourceId: "exemptions", message: describeError(error) });
   }
+  try {
+    // Proposals nobody decided in time are expired and alerted once: nothing was written for them.
+    if (deps.proposals) await expireProposals({ proposals: deps.proposals, audit: deps.audit, alerts: deps.alerts, now: deps.now });
+  } catch (error) {
+    report.errors.push({ resourceId: "proposals", message: describeError(error) });
+  }
   await deps.audit.record({
     decision: "swept",
     trigger: "sweep",
@@ -93,11 +100,12 @@ export async function sweep(source: EstateSource, deps: PipelineDeps, options: S
 }
 
 /**
- * Whether acting on this row may write: some violation's rule is in remediate mode and has a fix. Exemptions are
- * judged by the pipeline on the ARM read (approved ones, from the store); a tag on the row exempts nothing.
+ * Whether acting on this row may write: some violation's rule is in remediate mode (or approve: a proposal records the
+ * ETag ARM gives, which the index row lacks) and has a fix. Exemptions are judged by the pipeline on the ARM read
+ * (approved ones, from the store); a tag on the row exempts nothing.
  */
 function mayWrite(evaluation: ResourceEvaluation, deps: PipelineDeps): boolean {
-  return evaluation.violations.some(({ rule }) => modeOf(deps.settings, rule.id) === "remediate" && rule.fix !== undefined);
+  return evaluation.violations.some(({ rule }) => ["remediate", "approve"].includes(modeOf(deps.settings, rule.id)) && rule.fix !== undefined);
 }
 
 function count(report: SweepReport, outcomes: Outcome[]): void {

@@ -29,6 +29,8 @@ export interface Alert {
   actor?: Actor;
   /** A link better than the resource's portal page (a spike's Log Analytics query). */
   link?: { title: string; url: string };
+  /** Links to act on the alert (a proposal's "Review and approve" page), shown beside the portal link. */
+  links?: Array<{ title: string; url: string }>;
   /** What makes two alerts "the same" for the dedupe window, when resource, rule, outcome and evidence do not. */
   dedupeKey?: string;
   eventId?: string;

@@ -31,6 +31,7 @@ export function renderEmail(alerts: readonly Alert[], portal?: string): Rendered
     facts: factsOf(alert, portal),
     undo: alert.undo,
     links: [
+      ...(alert.links ?? []),
       ...(alert.link ? [{ title: alert.link.title, url: alert.link.url }] : []),
       { title: "Open in Azure portal", url: labelsOf(alert.resourceId, portal).portalUrl },
     ],

@@ -17,6 +17,7 @@ export function inertAlert(alert: Alert): Alert {
     nextStep: text(alert.nextStep, 1000),
     undo: line(alert.undo, 2000),
     findings: alert.findings?.map((f) => ({ ...f, ruleId: inertLine(f.ruleId, 100), title: inertText(f.title, 200), evidence: inertText(f.evidence, 1000) })),
+    links: alert.links?.map((l) => ({ title: inertText(l.title, 100), url: l.url })),
     actor: alert.actor ? Object.fromEntries(Object.entries(alert.actor).map(([k, v]) => [k, typeof v === "string" ? inertText(v, 200) : v])) : undefined,
   };
   return Object.fromEntries(Object.entries({ ...alert, ...fields }).filter(([, v]) => v !== undefined)) as unknown as Alert;

@@ -72,6 +72,7 @@ export function alertCard(alert: Alert, portal?: string): Card {
       ...(alert.undo ? undoBlock(alert.undo) : []),
     ],
     [
+      ...(alert.links ?? []).map(({ title, url }) => ({ type: "Action.OpenUrl", title, url })),
       ...(alert.link ? [{ type: "Action.OpenUrl", title: alert.link.title, url: alert.link.url }] : []),
       { type: "Action.OpenUrl", title: "Open in Azure portal", url: labels.portalUrl },
     ],

@@ -151,7 +151,8 @@ function rulesToExempt(requested: "*" | string[], kind: MlResourceKind): string[
   return ids;
 }
 
-function sameActor(a: Actor | undefined, b: Actor): boolean {
+/** Whether two actors are the same principal (object id, or app id), whatever their names say. */
+export function sameActor(a: Actor | undefined, b: Actor): boolean {
   const norm = (id: string | undefined) => id?.replace(/-/g, "").toLowerCase();
   return a !== undefined && ((a.objectId !== undefined && norm(a.objectId) === norm(b.objectId)) || (a.appId !== undefined && norm(a.appId) === norm(b.appId)));
 }

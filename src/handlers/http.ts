@@ -7,6 +7,7 @@ import type { Runtime } from "../runtime.js";
 import { countersOf } from "../telemetry.js";
 import { describeIssues } from "../validation.js";
 import { actorOf, exemptionActs } from "./exemptions.js";
+import { approvalPage, proposalActs, wantsApprovalPage, type ApprovalPageConfig } from "./proposals.js";
 import { withInvocation, type Handled } from "./invocation.js";
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -28,8 +29,11 @@ export interface CallerAuthenticator {
   authenticateHeaders(headers: { get(name: string): string | null }): Promise<AuthenticatedCaller>;
 }
 
-/** What an operation needs: read, remediate, approve/revoke exemptions, or list exemptions (readers and approvers). */
-export type Need = "read" | "remediate" | "exempt" | "read-exemptions";
+/**
+ * What an operation needs: read, remediate, approve/revoke exemptions, list exemptions (readers and approvers), read
+ * proposals (readers and either approver), or decide one (either approver; the proposal's kind then needs its own role).
+ */
+export type Need = "read" | "remediate" | "exempt" | "read-exemptions" | "read-proposals" | "decide-proposal";
 
 function grants(need: Need, access: HttpAccessConfig): { roles: string[]; groups: string[]; named: string } {
   const exempt = { roles: [access.exemptRole ?? DEFAULT_EXEMPT_ROLE], groups: access.exemptGroups ?? [] };
@@ -42,7 +46,10 @@ function grants(need: Need, access: HttpAccessConfig): { roles: string[]; groups
     case "exempt":
       return { ...exempt, named: exempt.roles[0]! };
     case "read-exemptions":
+    case "read-proposals":
       return { roles: [...read.roles, ...exempt.roles], groups: [...read.groups, ...exempt.groups], named: `${access.readRole} or ${exempt.roles[0]!}` };
+    case "decide-proposal":
+      return { roles: [access.remediateRole, ...exempt.roles], groups: [...access.remediateGroups, ...exempt.groups], named: `${access.remediateRole} or ${exempt.roles[0]!}` };
   }
 }
 
@@ -73,6 +80,16 @@ export interface HttpHandlers {
   approveExemption(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
   listExemptions(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
   revokeExemption(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
+  listProposals(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
+  /** JSON with a token; the approval page for a browser without one (src/handlers/proposals.ts wantsApprovalPage). */
+  getProposal(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
+  approveProposal(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
+  rejectProposal(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
+}
+
+/** A proposal's link opened in a browser gets the approval page; every other request goes to the API. */
+function pageOr(api: PlainHandler, config: () => ApprovalPageConfig | undefined): PlainHandler {
+  return async (request, context) => (wantsApprovalPage(request) ? approvalPage(request, config()) : api(request, context));
 }
 
 /** A JSON body of at most MAX_BODY_BYTES, or the answer refusing it. */
@@ -91,14 +108,32 @@ async function readJson(request: HttpRequest, correlationId: string): Promise<{ 
 
 type Act = (principal: Principal, deps: ManualDeps, correlationId: string) => Promise<Handled<HttpResponseInit>>;
 
+/** Wraps a handler for requests with no invocation wrapper of their own (the approval page reads nothing). */
+type PlainHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
 /**
  * POST /api/remediate, GET /api/findings and the exemptions API (src/handlers/exemptions.ts) over a runtime; the registrations in functions/ bind them. Callers are
  * authenticated in-process by their Entra access token (`authenticator`), on any hosting, with or without App
  * Service authentication in front: `x-ms-client-principal` is never read. No authenticator (AMLGUARD_AUTH_* unset)
  * means nobody gets in.
  */
-export function createHttpHandlers(getRuntime: () => Promise<Runtime>, access: () => HttpAccessConfig, authenticator: () => CallerAuthenticator | undefined): HttpHandlers {
+export function createHttpHandlers(
+  getRuntime: () => Promise<Runtime>,
+  access: () => HttpAccessConfig,
+  authenticator: () => CallerAuthenticator | undefined,
+  approvalPageConfig: () => ApprovalPageConfig | undefined = () => undefined,
+): HttpHandlers {
   const exemptions = exemptionActs({ reply: respond, refuse, readJson, maxDays: () => access().exemptionMaxDays });
+  const proposals = proposalActs({
+    reply: respond,
+    refuse,
+    readJson,
+    maxDays: () => access().exemptionMaxDays,
+    decider: (caller) => ({
+      mayDecide: (kind) => authorized({ ...caller }, kind === "exemption" ? "exempt" : "remediate", access()),
+      roleFor: (kind) => grants(kind === "exemption" ? "exempt" : "remediate", access()).named,
+    }),
+  });
   const guarded = (need: Need, act: (request: HttpRequest) => Act) =>
     withInvocation<HttpRequest, HttpResponseInit>(
       {
@@ -170,5 +205,9 @@ export function createHttpHandlers(getRuntime: () => Promise<Runtime>, access: (
     approveExemption: guarded("exempt", exemptions.approve),
     listExemptions: guarded("read-exemptions", exemptions.list),
     revokeExemption: guarded("exempt", exemptions.revoke),
+    listProposals: guarded("read-proposals", proposals.list),
+    getProposal: pageOr(guarded("read-proposals", proposals.get), approvalPageConfig),
+    approveProposal: guarded("decide-proposal", proposals.approve),
+    rejectProposal: guarded("decide-proposal", proposals.reject),
   };
 }

@@ -6,7 +6,10 @@ import { WriteConflict } from "../remediation/plan.js";
 import { describeError } from "../errors.js";
 import type { Violation } from "../rules/index.js";
 import { auditEntry, newCorrelationId, type ActContext, type Outcome, type PipelineDeps } from "./context.js";
-import type { Step } from "./decide.js";
+import type { ExemptionRequestStep, Step } from "./decide.js";
+import { decisionLinks, decisionStep } from "../proposals/links.js";
+import { propose, proposeExemption } from "../proposals/propose.js";
+import type { Proposal } from "../proposals/store.js";
 
 interface Result {
   outcome: Outcome;
@@ -25,9 +28,12 @@ export async function commit(steps: readonly Step[], read: ArmRead, ctx: ActCont
   const results: Result[] = [];
   for (const step of steps) {
     if (step.type === "record") {
-      const alert = step.alert ?? (step.request ? requestAlert(step.request, read, ctx, deps) : undefined);
-      results.push({ outcome: step.outcome, ...(alert ? { alert } : {}) });
+      const proposal = step.request ? await proposeExemption(step.request, read, ctx, deps) : undefined;
+      const alert = step.alert ?? (step.request ? requestAlert(step.request, read, ctx, deps, proposal) : undefined);
+      const outcome = proposal ? { ...step.outcome, proposalId: proposal.id, message: `${step.outcome.message} (proposal ${proposal.id})` } : step.outcome;
+      results.push({ outcome, ...(alert ? { alert } : {}) });
     }
+    else if (step.type === "propose") results.push(...(await propose(step, read, ctx, deps, (violations, extra) => alertFor(violations, read, ctx, deps, extra))));
     else if (step.type === "alert") {
       const { rule } = step.violation;
       results.push({ outcome: step.outcome, alert: alertFor([step.violation], read, ctx, deps, { outcome: "needs-action", nextStep: rule.remediation.prose }) });
@@ -109,13 +115,14 @@ async function write(step: WriteStep, read: ArmRead, ctx: ActContext, deps: Pipe
     );
   }
   const caveat = plan.caveat?.();
+  const approved = ctx.approvedBy ? `Approved by ${ctx.approvedBy.name ?? ctx.approvedBy.objectId ?? "unknown"}: ` : "";
   const repeat = plan.action.containsOnly ? await deps.locks.countWrites(plan.targetId, actionId) : 0;
   const again = repeat > 1 ? ` (again: amlguard has now done this ${repeat} times on this resource)` : "";
   const contains = plan.action.contains ? ` ${plan.action.contains}` : "";
   return each(
     { decision: "remediated", actionId, before: plan.before, after: confirmed.observed, undo: plan.undo, writeCorrelationId, message: `${plan.action.description}; confirmed on read-back${again}${caveat ? `; ${caveat}` : ""}` },
     // The next step is what is left for a person (recreate, review), never what amlguard has just done.
-    { outcome: "remediated", actionTaken: `${plan.action.description}${again}.${contains}${caveat ? ` ${caveat}` : ""}`, undo: plan.undo, nextStep: plan.action.afterwards(afterCtx(step, read, ctx)) },
+    { outcome: "remediated", actionTaken: `${approved}${plan.action.description}${again}.${contains}${caveat ? ` ${caveat}` : ""}`, undo: plan.undo, nextStep: plan.action.afterwards(afterCtx(step, read, ctx)) },
   );
 }
 
@@ -161,15 +168,19 @@ function titleOfSeveral(titles: readonly string[]): string {
 }
 
 /** Approvers learn of a request at once: who asked, what, why and until when; enforcement goes on meanwhile. */
-function requestAlert(request: { rules: string; reason: string; expires: string }, read: ArmRead, ctx: ActContext, deps: PipelineDeps): Alert {
+function requestAlert(request: ExemptionRequestStep, read: ArmRead, ctx: ActContext, deps: PipelineDeps, proposal?: Proposal): Alert {
   const who = ctx.actor?.name ?? ctx.actor?.objectId ?? "someone (seen in a sweep: the writer is unknown)";
+  const base = deps.settings.publicBaseUrl;
   return {
     severity: "medium",
     outcome: "needs-action",
     resourceId: read.resource.id,
     title: "Exemption requested: amlguard keeps enforcing until it is approved",
     evidence: `${who} asks to exempt ${request.rules} until ${request.expires}: ${request.reason}`,
-    nextStep: `A person with the AmlGuard.Exempt role (not ${who}) approves with POST /api/exemptions or 'amlguard exemptions approve ${read.resource.id} --rules ... --until ${request.expires} --reason ...'.`,
+    nextStep: proposal
+      ? decisionStep(proposal.id, "AmlGuard.Exempt", who, base, `approves the exemption until ${request.expires}`)
+      : `A person with the AmlGuard.Exempt role (not ${who}) approves with POST /api/exemptions or 'amlguard exemptions approve ${read.resource.id} --rules ... --until ${request.expires} --reason ...'.`,
+    ...(proposal ? decisionLinks(proposal.id, base, `Approve exemption until ${request.expires}`) : {}),
     ...(ctx.actor ? { actor: ctx.actor } : {}),
     ...(ctx.eventId ? { eventId: ctx.eventId } : {}),
     dedupeKey: `exemption-request|${read.resource.id.toLowerCase()}|${request.rules}|${request.expires}|${request.reason}`,

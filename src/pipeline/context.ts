@@ -4,6 +4,7 @@ import type { AlertSink } from "../alerts/alert.js";
 import type { ArmClient } from "../azure/arm-client.js";
 import type { Logger } from "../log.js";
 import type { ExemptionStore } from "../exemptions/store.js";
+import type { ProposalStore } from "../proposals/store.js";
 import type { ActionLocks } from "../state/ledger.js";
 import type { Actor, AuditEntry, AuditLog, Decision } from "../state/audit.js";
 import type { PipelineSettings, RuleMode } from "./settings.js";
@@ -18,6 +19,8 @@ export interface PipelineDeps {
   settings: PipelineSettings;
   log: Logger;
   now: () => Date;
+  /** Proposals of mode approve; without them, approve-mode findings are alerted instead. */
+  proposals?: ProposalStore;
   /** Asked before each write (sweeps bound their writes); a refusal defers the remediation. */
   writeGate?: (resourceId: string) => boolean;
 }
@@ -50,6 +53,8 @@ export interface ActContext {
    * write to the resource cannot change its diagnostic settings, so those rules run in the sweep and on demand.
    */
   related?: "read" | "skip";
+  /** The write answers a proposal this person approved: the alert says so. */
+  approvedBy?: Actor;
 }
 
 export interface Outcome {
@@ -62,6 +67,8 @@ export interface Outcome {
   undo?: string;
   /** The correlation id amlguard's write carried. */
   writeCorrelationId?: string;
+  /** The proposal made or found (mode approve). */
+  proposalId?: string;
   message: string;
 }
 

@@ -34,13 +34,25 @@ export interface OwnWrite {
 
 /** What to do for one resource: record a decision, alert a person, or make one write covering one or more findings. */
 export type Step =
-  | { type: "record"; outcome: Outcome; alert?: Alert; request?: { rules: string; reason: string; expires: string } }
+  | { type: "record"; outcome: Outcome; alert?: Alert; request?: ExemptionRequestStep }
   | { type: "alert"; violation: Violation; outcome: Outcome }
-  | { type: "write"; plan: ChangePlan; violations: Violation[] };
+  | { type: "write"; plan: ChangePlan; violations: Violation[] }
+  /** Mode approve: the same plan a write would carry, kept for a second person to approve (src/proposals/). */
+  | { type: "propose"; plan: ChangePlan; violations: Violation[] };
+
+/** An amlguard-exempt tag's request: shown to approvers (`rules` in words) and proposed as is (`ruleIds`, `raw`). */
+export interface ExemptionRequestStep {
+  rules: string;
+  reason: string;
+  expires: string;
+  ruleIds: "*" | string[];
+  raw: string;
+}
 
 /**
- * Pure: turns one resource's evaluation into steps, by mode (off / alert / remediate), exemption, and the fix each
- * rule's intent plans on this resource. Findings that share an action become one write.
+ * Pure: turns one resource's evaluation into steps, by mode (off / alert / approve / remediate), exemption, and the fix
+ * each rule's intent plans on this resource. Findings that share an action become one write (remediate) or one
+ * proposal (approve). A rule in approve mode with no automatic fix here is alerted, as in alert mode.
  */
 export function decide(input: DecideInput): Step[] {
   const selected = <T extends { rule: Rule }>(list: readonly T[]): T[] => list.filter((item) => !input.ruleIds || input.ruleIds.includes(item.rule.id));
@@ -59,7 +71,7 @@ export function decide(input: DecideInput): Step[] {
     steps.push({
       type: "record",
       outcome: { decision: "exemption-requested", message: `exemption requested for ${asked} until ${expires}: ${reason}; enforced until a person with AmlGuard.Exempt approves it` },
-      request: { rules: asked, reason, expires },
+      request: { rules: asked, reason, expires, ruleIds: rules, raw: input.request.raw },
     });
   }
   if (violations.length === 0) {
@@ -72,6 +84,7 @@ export function decide(input: DecideInput): Step[] {
   }
   const approvedFor = (ruleId: string) => input.approved.find((e) => e.rules.includes(ruleId));
   const writes = new Map<string, { plan: ChangePlan; violations: Violation[] }>();
+  const proposals = new Map<string, { plan: ChangePlan; violations: Violation[] }>();
   for (const violation of violations) {
     const { rule } = violation;
     const mode = input.modeOf(rule);
@@ -88,11 +101,12 @@ export function decide(input: DecideInput): Step[] {
     if (exemption) {
       steps.push({ type: "record", outcome: { decision: "exemption-overridden", ruleId: rule.id, message: `exemption ${exemption.id} overridden by the manual request` } });
     }
-    const planned: FixPlan = mode === "remediate" ? input.planFor(rule) : { kind: "no-automatic-action" };
+    const planned: FixPlan = mode === "remediate" || mode === "approve" ? input.planFor(rule) : { kind: "no-automatic-action" };
     if (planned.kind === "plan") {
-      const group = writes.get(planned.plan.action.id) ?? { plan: planned.plan, violations: [] };
+      const groups = mode === "approve" ? proposals : writes;
+      const group = groups.get(planned.plan.action.id) ?? { plan: planned.plan, violations: [] };
       group.violations.push(violation);
-      writes.set(planned.plan.action.id, group);
+      groups.set(planned.plan.action.id, group);
       continue;
     }
     const why =
@@ -102,9 +116,12 @@ export function decide(input: DecideInput): Step[] {
           ? `contained already: ${planned.detail}`
           : planned.kind === "refused"
             ? `amlguard will not write: ${planned.detail}`
-            : "no automatic remediation exists for this rule";
+            : mode === "approve"
+              ? "rule mode is approve, but no automatic remediation exists for this rule: alerted instead"
+              : "no automatic remediation exists for this rule";
     steps.push({ type: "alert", violation, outcome: { decision: "alerted", ruleId: rule.id, message: why } });
   }
   for (const group of writes.values()) steps.push({ type: "write", ...group });
+  for (const group of proposals.values()) steps.push({ type: "propose", ...group });
   return steps;
 }

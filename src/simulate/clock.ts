@@ -17,16 +17,5 @@ export class ScenarioClock {
   }
 }
 
-const DURATION = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
-
-/**
- * ISO 8601 durations in weeks, days, hours, minutes and seconds (P30D, PT2H, P1DT12H). Years and months are refused:
- * their length depends on the date, and a scenario should say exactly how far it moves.
- */
-export function parseDuration(text: string): number | undefined {
-  const match = DURATION.exec(text);
-  if (!match || text === "P" || text.endsWith("T")) return undefined;
-  const [weeks, days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number];
-  const ms = ((((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
-  return ms > 0 ? ms : undefined;
-}
+// Scenario durations are the settings' durations (src/shared/duration.ts).
+export { parseDuration } from "../shared/duration.js";

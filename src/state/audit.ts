@@ -29,6 +29,11 @@ export const DECISIONS = [
   "remediated", // wrote, read back, post-condition confirmed
   "failed", // could not remediate or could not confirm
   "deferred", // would write, but the sweep's write budget for the subscription is spent: next sweep
+  "proposed", // mode approve: amlguard prepared the fix and waits for a second person to approve it
+  "proposal-approved", // a person (not the writer) approved a proposal: amlguard acts on it through the same path
+  "proposal-rejected", // a person rejected a proposal: nothing is written, the finding stands
+  "proposal-expired", // a proposal was not decided in time (alerted once): nothing is written
+  "proposal-superseded", // at approval the resource was no longer in the proposal's state: nothing is written
   "swept", // a reconciliation sweep finished (one summary row)
 ] as const;
 export type Decision = (typeof DECISIONS)[number];

@@ -17,6 +17,7 @@ export function tableNames(prefix = "amlguard") {
     inflight: `${prefix}inflight`,
     spikes: `${prefix}spikecheckpoints`,
     exemptions: `${prefix}exemptions`,
+    proposals: `${prefix}proposals`,
   };
 }
 
