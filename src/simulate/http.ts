@@ -3,6 +3,7 @@ import type { HttpHandlers } from "../handlers/http.js";
 import type { SandboxAuthority } from "../sandbox/openid.js";
 import { newInvocationContext } from "../handlers/local-context.js";
 import type { HttpStep } from "./schema.js";
+import { SIMULATED_BASE_URL } from "./world.js";
 
 // @azure/functions is CommonJS; Node's ESM loader sees only some of its named exports.
 const { HttpRequest } = azureFunctions;
@@ -29,6 +30,10 @@ export const HTTP_ROUTES = [
   { method: "POST", path: "/api/exemptions", handler: "approveExemption" },
   { method: "GET", path: "/api/exemptions", handler: "listExemptions" },
   { method: "DELETE", path: "/api/exemptions/{id}", handler: "revokeExemption" },
+  { method: "GET", path: "/api/proposals", handler: "listProposals" },
+  { method: "GET", path: "/api/proposals/{id}", handler: "getProposal" },
+  { method: "POST", path: "/api/proposals/{id}/approve", handler: "approveProposal" },
+  { method: "POST", path: "/api/proposals/{id}/reject", handler: "rejectProposal" },
 ] as const satisfies ReadonlyArray<{ method: string; path: string; handler: keyof HttpHandlers }>;
 
 /** The route serving a method and path, with its parameters; undefined when amlguard serves none. */
@@ -95,12 +100,12 @@ export async function callHttp(handlers: HttpHandlers, step: HttpStep["http"], c
   const hasBody = step.body !== undefined;
   const request = new HttpRequest({
     method: step.method,
-    url: `https://amlguard.simulate.invalid${step.path}`,
+    url: `${SIMULATED_BASE_URL}${step.path}`,
     query: step.query ?? {},
     params,
-    headers: { ...(hasBody ? { "content-type": "application/json" } : {}), ...auth },
+    headers: { ...(hasBody ? { "content-type": "application/json" } : {}), ...(step.accept ? { accept: step.accept } : {}), ...auth },
     ...(hasBody ? { body: { string: typeof step.body === "string" ? step.body : JSON.stringify(step.body) } } : {}),
   });
   const response: HttpResponseInit = await handlers[route.handler](request, newInvocationContext(route.handler));
-  return { status: response.status ?? 200, body: response.jsonBody ?? response.body ?? null };
+  return { status: response.status ?? 200, body: response.jsonBody ?? (typeof response.body === "string" ? response.body : null) };
 }

@@ -37,7 +37,9 @@ export interface StepReport {
   /** amlguard's own ARM writes during the step, as the sandbox received them. */
   writes: Array<{ method: string; id: string; status: number }>;
   /** What the outbox delivered to people during the step. */
-  alerts: Array<{ resourceId: string; ruleId: string | null; outcome: string; severity: string; title: string; evidence: string | null; actor: string | null }>;
+  alerts: Array<{ resourceId: string; ruleId: string | null; outcome: string; severity: string; title: string; evidence: string | null; actor: string | null; links?: Array<{ title: string; url: string }> }>;
+  /** Proposals amlguard made during the step (mode approve, exemption requests), in order: `{proposal:N}` counts them. */
+  proposals?: string[];
   /** Event Grid deliveries to the handler (bot's own write events included). */
   eventsDelivered: number;
   /** Deliveries that still failed after Event Grid's retries here, one line each. */
@@ -103,6 +105,7 @@ export async function simulate(path: string, onStep: (step: number, total: numbe
       }
     };
     const reports: StepReport[] = [];
+    const proposalIds: string[] = [];
     for (const [index, step] of scenario.steps.entries()) {
       onStep(index + 1, scenario.steps.length, step.kind);
       const auditFrom = world.audit.recorded.length;
@@ -133,7 +136,7 @@ export async function simulate(path: string, onStep: (step: number, total: numbe
           break;
         }
         case "http":
-          report.http = await callHttp(handlers.http, step.http, step.as ? world.principals.get(step.as) : undefined, callerCredentials(world.sandbox.arm.authority, SIMULATED_API_AUDIENCE));
+          report.http = await callHttp(handlers.http, { ...step.http, path: withProposalIds(step.http.path, proposalIds, index + 1) }, step.as ? world.principals.get(step.as) : undefined, callerCredentials(world.sandbox.arm.authority, SIMULATED_API_AUDIENCE));
           break;
         case "exemptions":
           report.exemption = await exemptionStep(world, step, world.principals.get(step.as)!);
@@ -160,7 +163,9 @@ export async function simulate(path: string, onStep: (step: number, total: numbe
         .slice(requestsFrom)
         .filter((r) => isWrite(r) && r.principalId === world.self.objectId && !ownRequests.has(r))
         .map((r) => ({ method: r.method, id: r.path, status: r.status }));
-      report.alerts = world.channel.delivered.splice(0).map((a) => ({ resourceId: a.resourceId, ruleId: a.ruleId ?? null, outcome: a.outcome, severity: a.severity, title: a.title, evidence: a.evidence ?? null, actor: a.actor?.name ?? null }));
+      report.alerts = world.channel.delivered.splice(0).map((a) => ({ resourceId: a.resourceId, ruleId: a.ruleId ?? null, outcome: a.outcome, severity: a.severity, title: a.title, evidence: a.evidence ?? null, actor: a.actor?.name ?? null, ...(a.links?.length ? { links: a.links } : {}) }));
+      const made = await newProposals(world, proposalIds);
+      if (made.length) report.proposals = made;
       reports.push(report);
     }
     // A held-back write that never found amlguard writing to its id showed nothing: say so rather than pass quietly.
@@ -169,6 +174,23 @@ export async function simulate(path: string, onStep: (step: number, total: numbe
   } finally {
     await world.close();
   }
+}
+
+/** Proposals made since the last look, oldest first (the store's list is newest first; ids seen before are skipped). */
+async function newProposals(world: World, seen: string[]): Promise<string[]> {
+  const all = world.runtime.proposals ? await world.runtime.proposals.list() : [];
+  const made = all.filter((p) => !seen.includes(p.id)).reverse().map((p) => p.id);
+  seen.push(...made);
+  return made;
+}
+
+/** `{proposal}` is the newest proposal made so far, `{proposal:N}` the Nth; a step naming one not yet made is a bad scenario. */
+function withProposalIds(path: string, ids: readonly string[], step: number): string {
+  return path.replace(/\{proposal(?::(\d+))?\}/g, (_, n: string | undefined) => {
+    const id = n === undefined ? ids.at(-1) : ids[Number(n) - 1];
+    if (!id) throw new ScenarioError(`bad scenario: step ${step}: ${n === undefined ? "no proposal has been made yet" : `proposal ${n} has not been made (${ids.length} so far)`}`);
+    return id;
+  });
 }
 
 function isWrite(record: RequestRecord): boolean {

@@ -51,11 +51,14 @@ const httpStep = z.strictObject({
   note: z.string().optional(),
   http: z.strictObject({
     method: z.enum(HTTP_METHODS, { error: `must be one of ${HTTP_METHODS.join(", ")}` }),
-    path: z.string({ error: "must be a path like /api/remediate" }).regex(/^\/api\/[\w/-]+$/, "must be a path like /api/remediate"),
+    /** `{proposal}` stands for the newest proposal amlguard made so far in the run, `{proposal:N}` for the Nth. */
+    path: z.string({ error: "must be a path like /api/remediate" }).regex(/^\/api\/([\w/-]|\{proposal(:\d{1,3})?\})+$/, "must be a path like /api/remediate (with {proposal} or {proposal:N} for a proposal's id)"),
     query: z.record(z.string(), z.string({ error: "values must be strings" })).optional(),
     body: z.unknown().optional(),
     /** valid: what the API accepts for that principal; header-only: a hand-made x-ms-client-principal and nothing else. */
     credential: z.enum(["valid", "header-only", "none"], { error: "must be valid, header-only or none" }).default("valid"),
+    /** The Accept header: text/html is what a browser opening an alert's link sends. */
+    accept: z.string().min(1).max(200).optional(),
   }),
 });
 

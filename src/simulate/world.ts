@@ -7,6 +7,7 @@ import { ArmClient } from "../azure/arm-client.js";
 import { GraphClient } from "../azure/graph-client.js";
 import { ConfigError, loadConfig, type AmlguardConfig } from "../config.js";
 import { ExemptionStore } from "../exemptions/store.js";
+import { ProposalStore } from "../proposals/store.js";
 import { settingsOf, type Runtime } from "../runtime.js";
 import { startAzuriteTables, type RunningAzurite } from "../sandbox/azurite.js";
 import { startSandbox, type RunningSandbox } from "../sandbox/index.js";
@@ -118,6 +119,7 @@ export async function startWorld(scenario: Scenario, scenarioPath: string, clock
       locks: new ActionLocks(await table(names.locks), undefined, clock.nowMs),
       audit,
       exemptions: new ExemptionStore(await table(names.exemptions)),
+      proposals: new ProposalStore(await table(names.proposals)),
       alerting: {
         channels: [channel],
         outbox: new Outbox(await table(names.outbox), { ttlMs: config.alerts.ttlMs, now: clock.nowMs }),
@@ -155,6 +157,8 @@ export async function startWorld(scenario: Scenario, scenarioPath: string, clock
  */
 /** amlguard's API as the sandbox authority's tokens name it (their `aud`). */
 export const SIMULATED_API_AUDIENCE = "api://amlguard-simulate";
+/** Where the simulated Function App is reached: http steps' requests and proposals' links in alerts. */
+export const SIMULATED_BASE_URL = "https://amlguard.simulate.invalid";
 
 export function appSettings(scenario: Scenario, where: { armEndpoint: string; connectionString: string; auth?: Record<string, string> }): Record<string, string> {
   const env: Record<string, string> = Object.fromEntries(Object.entries(scenario.settings).filter(([key]) => !HARNESS_SETTINGS.includes(key)));
@@ -167,6 +171,7 @@ export function appSettings(scenario: Scenario, where: { armEndpoint: string; co
   }
   // Callers of the HTTP API are authenticated against the sandbox's Entra authority unless the scenario says otherwise.
   for (const [name, value] of Object.entries(where.auth ?? {})) env[name] ??= value;
+  env.AMLGUARD_PUBLIC_BASE_URL ??= SIMULATED_BASE_URL;
   env.AMLGUARD_ARM_ENDPOINT = where.armEndpoint;
   env.AMLGUARD_STORAGE_CONNECTION_STRING = where.connectionString;
   return env;
