@@ -23,6 +23,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   rules: () => import("./commands/rules.js"),
   simulate: () => import("./commands/simulate.js"),
   exemptions: () => import("./commands/exemptions.js"),
+  proposals: () => import("./commands/proposals.js"),
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -140,6 +141,35 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .argument("<id>", "exemption id, as 'amlguard exemptions list' shows it")
     .option("--json", "print the revoked exemption as JSON")
     .action(lazy("exemptions", "revoke"));
+
+  const proposals = program.command("proposals").description("changes amlguard proposes in mode approve, and exemption requests: a second person approves or rejects them");
+  proposals
+    .command("list")
+    .description("list proposals: pending, approved, rejected, expired or superseded")
+    .option("--status <status>", "only these: pending, approved, rejected, expired or superseded")
+    .option("--json", "print proposals as JSON")
+    .action(lazy("proposals", "list"));
+  proposals
+    .command("show")
+    .description("show one proposal: the finding, the planned change with before/after and undo, who changed it")
+    .argument("<id>", "proposal id, as the alert or 'amlguard proposals list' gives it")
+    .option("--json", "print the proposal as JSON")
+    .action(lazy("proposals", "show"));
+  proposals
+    .command("approve")
+    .description("approve a proposal as the signed-in identity (never the one whose write it answers); amlguard applies it if the resource is unchanged")
+    .argument("<id>", "proposal id")
+    .option("--as <objectId>", "your Entra object id, when the credential's token names none (the four-eyes check needs it)")
+    .option("--json", "print the outcome as JSON")
+    .action(lazy("proposals", "approve"));
+  proposals
+    .command("reject")
+    .description("reject a proposal: nothing is written, the finding stands")
+    .argument("<id>", "proposal id")
+    .option("--reason <text>", "why (recorded, alerted)")
+    .option("--as <objectId>", "your Entra object id, when the credential's token names none")
+    .option("--json", "print the proposal as JSON")
+    .action(lazy("proposals", "reject"));
 
   program
     .command("start")
