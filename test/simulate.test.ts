@@ -147,6 +147,53 @@ const GUARANTEES: Record<string, (result: SimulationResult) => void> = {
     expect(decisions(sweep, "workspace-public-network-access")).toEqual(["remediated"]);
     expect(pna(result, ids.workspace)).toBe("Disabled");
   },
+  "approve-mode-approved": (result) => {
+    const [write, own, read, approve, again] = result.steps as [StepReport, StepReport, StepReport, StepReport, StepReport];
+    // The write is not fixed: a proposal is made, audited, and one alert carries the way to decide.
+    expect(decisions(write, "workspace-public-network-access")).toEqual(["proposed"]);
+    expect(write.writes).toEqual([]);
+    const [id] = write.proposals ?? [];
+    const proposalAlert = write.alerts.find((a) => a.title.startsWith("Approval needed"));
+    expect(proposalAlert?.links).toEqual([{ title: "Review and approve", url: `https://amlguard.simulate.invalid/api/proposals/${id}` }]);
+    // Four eyes: the writer holds AmlGuard.Remediate, yet may not approve the fix of her own change.
+    expect(own.http).toMatchObject({ status: 403, body: { error: { code: "SelfApprovalRefused" } } });
+    expect([own.decisions, own.writes]).toEqual([[], []]);
+    expect(read.http).toMatchObject({ status: 200, body: { id, status: "pending", decidable: true, requestedBy: { name: "alice@contoso.example" }, action: { after: { "properties.publicNetworkAccess": "Disabled" } } } });
+    // A second principal approves: written through the one pipeline (own write recognised), reported back.
+    expect(approve.http).toMatchObject({ status: 200, body: { proposal: { status: "approved", decidedBy: { name: "bob@contoso.example" } }, result: { decision: "remediated" } } });
+    expect(decisions(approve)).toEqual(["proposal-approved", "remediated", "own-write"]);
+    expect(approve.writes).toEqual([{ method: "PATCH", id: ids.workspace, status: 202 }]);
+    expect(approve.alerts).toEqual([expect.objectContaining({ outcome: "remediated" })]);
+    // Approving twice writes once.
+    expect(again.http).toMatchObject({ status: 409, body: { error: { code: "AlreadyDecided" } } });
+    expect(again.writes).toEqual([]);
+    expect(pna(result, ids.workspace)).toBe("Disabled");
+  },
+  "approve-mode-expired": (result) => {
+    const [write, , approve, sweep] = result.steps as [StepReport, StepReport, StepReport, StepReport];
+    expect(decisions(write, "workspace-public-network-access")).toEqual(["proposed"]);
+    expect(approve.http).toMatchObject({ status: 410, body: { error: { code: "ProposalExpired" } } });
+    expect(decisions(approve)).toEqual(["proposal-expired"]);
+    expect(approve.alerts.map((a) => a.title)).toEqual(["Proposal expired: nothing was written"]);
+    // The sweep finds the same state decided (expired): a person must act; no new proposal, no second expiry alert.
+    expect(decisions(sweep, "workspace-public-network-access")).toEqual(["alerted"]);
+    expect(sweep.alerts.map((a) => a.title)).not.toContain("Proposal expired: nothing was written");
+    expect(sweep.proposals).toBeUndefined();
+    expect([...write.writes, ...approve.writes, ...sweep.writes]).toEqual([]);
+    expect(pna(result, ids.workspace)).toBe("Enabled");
+  },
+  "approve-mode-superseded": (result) => {
+    const [write, change, stale, current] = result.steps as [StepReport, StepReport, StepReport, StepReport];
+    const [first] = write.proposals ?? [];
+    const [second] = change.proposals ?? [];
+    expect(second).toBeDefined();
+    expect(stale.http).toMatchObject({ status: 409, body: { error: { code: "ProposalSuperseded", message: expect.stringContaining(second!) } } });
+    expect(stale.writes).toEqual([]);
+    expect(first).not.toBe(second);
+    expect(current.http).toMatchObject({ status: 200, body: { proposal: { id: second }, result: { decision: "remediated" } } });
+    expect(current.writes).toEqual([{ method: "PATCH", id: ids.workspace, status: 202 }]);
+    expect(pna(result, ids.workspace)).toBe("Disabled");
+  },
 };
 
 describe("amlguard simulate: shipped scenarios", () => {
@@ -205,6 +252,7 @@ describe("amlguard simulate: bad scenarios", () => {
     ["a resource amlguard does not evaluate", { ...base, resources: [{ id: "/subscriptions/3f2b6c1e-8d4a-4b7e-9c1f-2a5d7e9b0c11/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1" }], steps: [{ sweep: true }] }, /resources\[0\]\.id must be the id of a supported/],
     ["no description", { resources: [], steps: [{ sweep: true }] }, /description is required/],
     ["a bad app setting", { ...base, settings: { AMLGUARD_DEFAULT_MODE: "fix" }, steps: [{ sweep: true }] }, /AMLGUARD_DEFAULT_MODE/],
+    ["a proposal not made yet", { ...base, steps: [{ as: "dev1", http: { method: "POST", path: "/api/proposals/{proposal}/approve" } }] }, /step 1: no proposal has been made yet/],
   ];
   for (const [label, scenario, message] of cases) {
     it(`exits 2 on ${label}, naming where`, async () => {
