@@ -77,8 +77,8 @@ export const configSchema = z.object({
     .default("PT24H")
     .transform((text, ctx) => {
       const ms = parseDuration(text.trim());
-      if (ms === undefined) ctx.addIssue({ code: "custom", message: "must be an ISO 8601 duration like PT24H or P2D (no months or years)" });
-      else if (ms < 15 * 60_000 || ms > 14 * 86_400_000) ctx.addIssue({ code: "custom", message: "must be between 15 minutes (PT15M) and 14 days (P14D)" });
+      if (ms === undefined) ctx.addIssue({ code: "custom", input: text, message: "must be an ISO 8601 duration like PT12H or P2D (no months or years)" });
+      else if (ms < 15 * 60_000 || ms > 14 * 86_400_000) ctx.addIssue({ code: "custom", input: text, message: "must be between 15 minutes (PT15M) and 14 days (P14D)" });
       return ms ?? 0;
     }),
   AMLGUARD_PUBLIC_BASE_URL: z
