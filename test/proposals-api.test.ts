@@ -6,6 +6,9 @@ import type { HttpAccessConfig } from "../src/config.js";
 import { createHttpHandlers, type HttpHandlers } from "../src/handlers/http.js";
 import { newInvocationContext } from "../src/handlers/local-context.js";
 import { expireProposals } from "../src/proposals/expire.js";
+import { ProposalStore } from "../src/proposals/store.js";
+import { openTable, tableNames } from "../src/state/tables.js";
+import { cli } from "./helpers/cli.js";
 import type { SandboxPrincipal } from "../src/sandbox/events.js";
 import { openManual } from "../src/runtime.js";
 import { armExample, variant } from "./helpers/fixtures.js";
@@ -224,5 +227,52 @@ describe("mode approve: proposals", () => {
     expect([approved.status, body(approved).result.decision]).toEqual([200, "exemption-approved"]);
     const [exemption] = await h.runtime.exemptions.forResource(WS_ID);
     expect(exemption).toMatchObject({ id: body(approved).result.exemptionId, rules: ["workspace-public-network-access"], approvedBy: { objectId: APPROVER.objectId }, requestedBy: { objectId: USER.objectId } });
+  });
+});
+
+describe("amlguard proposals", () => {
+  it("list, show and reject through the same core, as --as when the credential names nobody; the writer is refused; an expired one is 410 (exit 2)", async () => {
+    // The CLI reads the unprefixed tables: proposals are put there directly, as the pipeline would make them.
+    const store = new ProposalStore(await openTable({ connectionString: azurite.connectionString }, tableNames().proposals));
+    const now = Date.now();
+    const made = (n: number, expiresAt: number) =>
+      store.propose(
+        {
+          kind: "remediation",
+          resourceId: WS_ID,
+          ruleIds: ["workspace-public-network-access"],
+          findings: [{ ruleId: "workspace-public-network-access", title: "Workspace is reachable from the public internet", severity: "high", evidence: "publicNetworkAccess is Enabled" }],
+          action: { id: `workspace-disable-public-network-access-${n}`, description: "PATCH the workspace: publicNetworkAccess Disabled", before: { "properties.publicNetworkAccess": "Enabled" }, after: { "properties.publicNetworkAccess": "Disabled" }, undo: "az ml workspace update --public-network-access Enabled" },
+          observed: { etag: `"${n}"`, values: { "properties.publicNetworkAccess": "Enabled" } },
+          requestedBy: { objectId: USER.objectId, name: USER.name, principalType: "User" },
+          correlationId: "c0ffee00-0000-4000-8000-000000000001",
+          createdAt: new Date(now).toISOString(),
+          expiresAt: new Date(expiresAt).toISOString(),
+        },
+        `cli-test|${n}`,
+      );
+    const { proposal: live } = await made(1, now + 3_600_000);
+    const { proposal: old } = await made(2, now - 1000);
+    const env = { AMLGUARD_STORAGE_CONNECTION_STRING: azurite.connectionString, AMLGUARD_SUBSCRIPTION_IDS: SUB };
+    const credential = { getToken: async () => ({ token: "opaque: not a JWT, so it names nobody", expiresOnTimestamp: Date.now() + 3_600_000 }) };
+
+    const table = await cli(["proposals", "list", "--status", "pending"], env);
+    expect([table.code, table.stdout]).toEqual([0, expect.stringContaining(live.id)]);
+    expect(table.stdout).toContain(WS_ID);
+    expect(table.stdout).not.toContain(old.id);
+    const shown = await cli(["proposals", "show", live.id], env);
+    expect(shown.stdout).toMatch(new RegExp(`^Changed by: ${USER.name} \\(${USER.objectId}\\)$`, "m"));
+    expect(shown.stdout).toContain(`Approve: amlguard proposals approve ${live.id}`);
+
+    const nobody = await cli(["proposals", "approve", live.id], env, { credential });
+    expect([nobody.code, nobody.stderr]).toEqual([2, expect.stringMatching(/^amlguard: who is deciding\? The credential's token names no object id: pass --as OBJECT_ID/)]);
+    const writer = await cli(["proposals", "approve", live.id, "--as", USER.objectId], env, { credential });
+    expect([writer.code, writer.stderr]).toEqual([2, "amlguard: you made the change this proposal answers; another person must approve it\n"]);
+    const expired = await cli(["proposals", "approve", old.id, "--as", APPROVER.objectId], env, { credential });
+    // No channel is configured here: the expiry alert goes to the log (stderr), then the refusal.
+    expect([expired.code, expired.stderr]).toEqual([2, expect.stringMatching(/^warning: alert: needs-action: Proposal expired: nothing was written\namlguard: this proposal expired at .*; nothing was written\n$/)]);
+    const rejected = await cli(["proposals", "reject", live.id, "--as", APPROVER.objectId, "--reason", "known demo, CHG-9", "--json"], env, { credential });
+    expect([rejected.code, JSON.parse(rejected.stdout)]).toEqual([0, expect.objectContaining({ id: live.id, status: "rejected", decidedBy: expect.objectContaining({ objectId: APPROVER.objectId }), decisionReason: "known demo, CHG-9" })]);
+    expect(JSON.parse((await cli(["proposals", "list", "--json"], env)).stdout).map((p: any) => [p.id, p.status]).sort()).toEqual([[live.id, "rejected"], [old.id, "expired"]].sort());
   });
 });
