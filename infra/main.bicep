@@ -21,7 +21,7 @@ param authAudience string = ''
 @description('Subscriptions amlguard watches and may act in, comma-separated; empty means this one. Each gets the custom role and, from postdeploy, the Event Grid subscription.')
 param watchedSubscriptionIds string = ''
 
-@allowed(['alert', 'remediate', 'off'])
+@allowed(['alert', 'approve', 'remediate', 'off'])
 @description('Mode of every rule not listed in ruleModes. Alert-only by default: switching a rule to remediate is a decision.')
 param defaultMode string = 'alert'
 

@@ -190,7 +190,7 @@ describe("resources and settings (compiled templates)", () => {
   });
 
   it("deploys alert-only by default; remediation per rule is a parameter", () => {
-    expect(main.parameters.defaultMode).toMatchObject({ defaultValue: "alert", allowedValues: ["alert", "remediate", "off"] });
+    expect(main.parameters.defaultMode).toMatchObject({ defaultValue: "alert", allowedValues: ["alert", "approve", "remediate", "off"] });
     expect(main.parameters.ruleModes.defaultValue).toBe("");
   });
 
@@ -214,6 +214,7 @@ describe("resources and settings (compiled templates)", () => {
     AMLGUARD_HTTP_EXEMPT_ROLE: "default AmlGuard.Exempt",
     AMLGUARD_HTTP_EXEMPT_GROUPS: "none by default",
     AMLGUARD_EXEMPTION_MAX_DAYS: "default 90",
+    AMLGUARD_PROPOSAL_TTL: "default PT24H",
     AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE: "default 10",
     AMLGUARD_MANAGEMENT_GROUP: "the sweep covers AMLGUARD_SUBSCRIPTION_IDS, the subscriptions infra/ grants",
     AMLGUARD_SWEEP_VIA: "default graph",

@@ -243,7 +243,8 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
 
   resource settings 'config' = {
     name: 'appsettings'
-    properties: union(baseSettings, teamsSettings, emailSettings, spikeSettings)
+    // Alerts link proposals (mode approve) to the approval page the app itself serves.
+    properties: union(baseSettings, { AMLGUARD_PUBLIC_BASE_URL: 'https://${functionApp.properties.defaultHostName}' }, teamsSettings, emailSettings, spikeSettings)
   }
 }
 
