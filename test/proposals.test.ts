@@ -39,7 +39,8 @@ describe("decide: mode approve", () => {
     const remediate = stepsFor({ [PNA]: "remediate" }).filter((s) => s.type === "propose" || s.type === "write");
     expect(approve.map((s) => s.type)).toEqual(["propose"]);
     expect(remediate.map((s) => s.type)).toEqual(["write"]);
-    const [proposed, written] = [approve[0]!, remediate[0]!] as Array<Extract<(typeof approve)[number], { plan: unknown }>>;
+    const proposed = approve[0] as Extract<(typeof approve)[number], { type: "propose" }>;
+    const written = remediate[0] as Extract<(typeof remediate)[number], { type: "write" }>;
     expect([proposed.plan.action.id, proposed.plan.before, proposed.plan.intended, proposed.plan.undo]).toEqual([written.plan.action.id, written.plan.before, written.plan.intended, written.plan.undo]);
     expect(proposed.violations.map((v) => v.rule.id)).toEqual([PNA]);
   });
