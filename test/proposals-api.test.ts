@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import azureFunctions, { type HttpResponseInit } from "@azure/functions";
 import { afterEach, describe, expect, it } from "vitest";
+import { readPath, type JsonObject } from "../src/arm/resource.js";
 import { EntraTokenValidator } from "../src/auth/entra-token.js";
 import type { HttpAccessConfig } from "../src/config.js";
 import { createHttpHandlers, type HttpHandlers } from "../src/handlers/http.js";
@@ -48,7 +49,7 @@ async function setup(): Promise<Api> {
 }
 
 /** The user (alice) writes; the event is delivered (twice when asked: Event Grid delivers at least once). */
-async function userPatch(body: Record<string, unknown>, deliveries = 1): Promise<void> {
+async function userPatch(body: JsonObject, deliveries = 1): Promise<void> {
   await h.userArm.patch(WS_ID, body);
   const [event] = await waitForEvents(h, 1);
   for (let i = 0; i < deliveries; i += 1) await h.deliver(event);
@@ -68,7 +69,7 @@ const decide = (id: string, verb: "approve" | "reject", token: string, body?: un
   });
 const ctx = () => newInvocationContext("proposals");
 const body = (response: HttpResponseInit) => response.jsonBody as any;
-const pna = async () => (await h.arm.get(WS_ID)).resource.properties?.publicNetworkAccess;
+const pna = async () => readPath((await h.arm.get(WS_ID)).resource, "properties.publicNetworkAccess");
 const onlyProposal = async () => {
   const all = await h.runtime.proposals!.list();
   expect(all).toHaveLength(1);
