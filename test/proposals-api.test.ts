@@ -232,7 +232,8 @@ describe("mode approve: proposals", () => {
 });
 
 describe("amlguard proposals", () => {
-  it("list, show and reject through the same core, as --as when the credential names nobody; the writer is refused; an expired one is 410 (exit 2)", async () => {
+  it("list, show and reject through the same core, as the identity its token proves with the kind's role; the writer is refused; an expired one is 410 (exit 2)", async () => {
+    const api = await setup();
     // The CLI reads the unprefixed tables: proposals are put there directly, as the pipeline would make them.
     const store = new ProposalStore(await openTable({ connectionString: azurite.connectionString }, tableNames().proposals));
     const now = Date.now();
@@ -254,8 +255,15 @@ describe("amlguard proposals", () => {
       );
     const { proposal: live } = await made(1, now + 3_600_000);
     const { proposal: old } = await made(2, now - 1000);
-    const env = { AMLGUARD_STORAGE_CONNECTION_STRING: azurite.connectionString, AMLGUARD_SUBSCRIPTION_IDS: SUB };
-    const credential = { getToken: async () => ({ token: "opaque: not a JWT, so it names nobody", expiresOnTimestamp: Date.now() + 3_600_000 }) };
+    const env = {
+      AMLGUARD_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      AMLGUARD_SUBSCRIPTION_IDS: SUB,
+      AMLGUARD_AUTH_TENANT_ID: h.sandbox.authority.tenantId,
+      AMLGUARD_AUTH_AUDIENCE: API_CLIENT_ID,
+      AMLGUARD_AUTH_AUTHORITY_HOST: h.sandbox.endpoint,
+    };
+    // What `az login` as that principal would hand the CLI: a token for amlguard's API carrying its app roles.
+    const signedIn = (principal: SandboxPrincipal, roles: string[]) => ({ credential: { getToken: async () => ({ token: await api.token(principal, roles), expiresOnTimestamp: Date.now() + 3_600_000 }) }, authorityCa: h.sandbox.ca });
 
     const table = await cli(["proposals", "list", "--status", "pending"], env);
     expect([table.code, table.stdout]).toEqual([0, expect.stringContaining(live.id)]);
@@ -265,14 +273,15 @@ describe("amlguard proposals", () => {
     expect(shown.stdout).toMatch(new RegExp(`^Changed by: ${USER.name} \\(${USER.objectId}\\)$`, "m"));
     expect(shown.stdout).toContain(`Approve: amlguard proposals approve ${live.id}`);
 
-    const nobody = await cli(["proposals", "approve", live.id], env, { credential });
-    expect([nobody.code, nobody.stderr]).toEqual([2, expect.stringMatching(/^amlguard: who is deciding\? The credential's token names no object id: pass --as OBJECT_ID/)]);
-    const writer = await cli(["proposals", "approve", live.id, "--as", USER.objectId], env, { credential });
+    const reader = await cli(["proposals", "approve", live.id], env, signedIn(READER, ["AmlGuard.Read"]));
+    expect([reader.code, reader.stderr]).toEqual([2, "amlguard: proposals approve needs the AmlGuard.Remediate role on amlguard's API; reader@contoso.example does not hold it\n"]);
+    const writer = await cli(["proposals", "approve", live.id], env, signedIn(USER, ["AmlGuard.Remediate"]));
     expect([writer.code, writer.stderr]).toEqual([2, "amlguard: you made the change this proposal answers; another person must approve it\n"]);
-    const expired = await cli(["proposals", "approve", old.id, "--as", APPROVER.objectId], env, { credential });
+    const bob = signedIn(APPROVER, ["AmlGuard.Remediate"]);
+    const expired = await cli(["proposals", "approve", old.id], env, bob);
     // No channel is configured here: the expiry alert goes to the log (stderr), then the refusal.
     expect([expired.code, expired.stderr]).toEqual([2, expect.stringMatching(/^warning: alert: needs-action: Proposal expired: nothing was written\namlguard: this proposal expired at .*; nothing was written\n$/)]);
-    const rejected = await cli(["proposals", "reject", live.id, "--as", APPROVER.objectId, "--reason", "known demo, CHG-9", "--json"], env, { credential });
+    const rejected = await cli(["proposals", "reject", live.id, "--reason", "known demo, CHG-9", "--json"], env, bob);
     expect([rejected.code, JSON.parse(rejected.stdout)]).toEqual([0, expect.objectContaining({ id: live.id, status: "rejected", decidedBy: expect.objectContaining({ objectId: APPROVER.objectId }), decisionReason: "known demo, CHG-9" })]);
     expect(JSON.parse((await cli(["proposals", "list", "--json"], env)).stdout).map((p: any) => [p.id, p.status]).sort()).toEqual([[live.id, "rejected"], [old.id, "expired"]].sort());
   });

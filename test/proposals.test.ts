@@ -136,6 +136,6 @@ describe("amlguard proposals", () => {
   it("refuses a malformed id or status before opening anything (exit 2), in the argument's terms", async () => {
     expect(await cli(["proposals", "show", "not-an-id"], {})).toMatchObject({ code: 2, stderr: 'amlguard: ID "not-an-id" is not a proposal id (a GUID, as \'amlguard proposals list\' shows it)\n' });
     expect(await cli(["proposals", "list", "--status", "done"], {})).toMatchObject({ code: 2, stderr: 'amlguard: --status: "done" must be one of pending, approved, rejected, expired, superseded\n' });
-    expect(await cli(["proposals", "approve", proposal().id, "--as", "me"], {})).toMatchObject({ code: 2, stderr: 'amlguard: --as: "me" must be an object id (a GUID)\n' });
+    expect(await cli(["proposals", "approve", "0f0f0f0f"], {})).toMatchObject({ code: 2, stderr: 'amlguard: ID "0f0f0f0f" is not a proposal id (a GUID, as \'amlguard proposals list\' shows it)\n' });
   });
 });

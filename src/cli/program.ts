@@ -157,9 +157,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .action(lazy("proposals", "show"));
   proposals
     .command("approve")
-    .description("approve a proposal as the signed-in identity (never the one whose write it answers); amlguard applies it if the resource is unchanged")
+    .description("approve a proposal as the signed-in identity (its token for amlguard's API proves it and its role; never the one whose write it answers); amlguard applies it if the resource is unchanged")
     .argument("<id>", "proposal id")
-    .option("--as <objectId>", "your Entra object id, when the credential's token names none (the four-eyes check needs it)")
     .option("--json", "print the outcome as JSON")
     .action(lazy("proposals", "approve"));
   proposals
@@ -167,7 +166,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description("reject a proposal: nothing is written, the finding stands")
     .argument("<id>", "proposal id")
     .option("--reason <text>", "why (recorded, alerted)")
-    .option("--as <objectId>", "your Entra object id, when the credential's token names none")
     .option("--json", "print the proposal as JSON")
     .action(lazy("proposals", "reject"));
 

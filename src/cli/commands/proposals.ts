@@ -1,4 +1,3 @@
-import type { TokenCredential } from "@azure/core-auth";
 import { createCredential } from "../../adapters.js";
 import { loadConfig } from "../../config.js";
 import { DEFAULT_EXEMPTION_MAX_DAYS } from "../../exemptions/approve.js";
@@ -7,16 +6,16 @@ import { PROPOSAL_ID, PROPOSAL_STATUSES, type ProposalStatus } from "../../propo
 import { statusAt, viewOf, type ProposalView } from "../../proposals/view.js";
 import { createAzureRuntime, depsFor, openState } from "../../runtime.js";
 import { inertLine } from "../../shared/inert.js";
-import { GUID_PATTERN } from "../../shared/types.js";
 import type { Actor } from "../../state/audit.js";
 import { table } from "../format.js";
+import { roleNamed } from "../../handlers/http.js";
 import { columnsOf, EXIT, stderrLogger, UsageError, writeJson, type CliIo } from "../io.js";
+import { signedInDecider } from "../signed-in.js";
 import { storageTarget } from "./audit.js";
 
 export interface ProposalsOptions {
   status?: string;
   reason?: string;
-  as?: string;
   json?: boolean;
 }
 
@@ -53,7 +52,7 @@ async function show(io: CliIo, id: string, options: ProposalsOptions): Promise<n
 }
 
 async function approve(io: CliIo, id: string, options: ProposalsOptions): Promise<number> {
-  const { deps, decider } = await coreDeps(io, options);
+  const { deps, decider } = await coreDeps(io, id, "approve");
   const answer = await approveProposal(id, decider, deps);
   if (options.json) writeJson(io, answer);
   else io.stdout.write(answer.kind === "approved" ? `${answer.result.decision}: ${inertLine(answer.result.message, 2000)}${answer.result.undo ? `\nundo: ${answer.result.undo}` : ""}\n` : `not written: ${inertLine(answer.message, 2000)}\n`);
@@ -64,7 +63,7 @@ async function approve(io: CliIo, id: string, options: ProposalsOptions): Promis
 async function reject(io: CliIo, id: string, options: ProposalsOptions): Promise<number> {
   const reason = options.reason?.trim();
   if (reason !== undefined && (reason.length < 3 || reason.length > 500)) throw new UsageError("--reason must say why, in 3 to 500 characters");
-  const { deps, decider } = await coreDeps(io, options);
+  const { deps, decider } = await coreDeps(io, id, "reject");
   const rejected = await rejectProposal(id, decider, reason, deps);
   if (options.json) writeJson(io, rejected);
   else io.stdout.write(`rejected: ${rejected.id}\n`);
@@ -72,47 +71,25 @@ async function reject(io: CliIo, id: string, options: ProposalsOptions): Promise
 }
 
 /**
- * The runtime the Functions app uses, and who decides. The CLI holds no token for amlguard's API, so it cannot check
- * app roles: its authority is the operator's access to amlguard's Table Storage and ARM, as for `amlguard exemptions
- * approve`. The four-eyes rule still applies, on the object id of the signed-in identity (read from the credential's
- * own ARM token), or of `--as OBJECT_ID` where the credential names nobody; the two must agree when both are there.
+ * The runtime the Functions app uses, and who decides: the signed-in identity, proven by its token for amlguard's API
+ * as the HTTP API proves a caller (src/cli/signed-in.ts), holding the role the proposal's kind needs
+ * (AmlGuard.Remediate, or AmlGuard.Exempt for an exemption request). The four-eyes rule compares its object id.
  */
-async function coreDeps(io: CliIo, options: ProposalsOptions): Promise<{ deps: ProposalDeps; decider: Decider }> {
-  if (options.as !== undefined && !GUID_PATTERN.test(options.as)) throw new UsageError(`--as: "${inertLine(options.as, 60)}" must be an object id (a GUID)`);
+async function coreDeps(io: CliIo, id: string, verb: "approve" | "reject"): Promise<{ deps: ProposalDeps; decider: Decider }> {
   const config = loadConfig(io.env);
   const credential = io.credential ?? createCredential();
-  const actor = await signedIn(credential, config.armEndpoint, options.as);
+  const { proposals } = await openState(storageTarget(io));
+  const stored = await proposals!.get(id);
+  if (!stored) throw new UsageError(`no proposal has the id ${id} ('amlguard proposals list' shows them)`);
+  const need = stored.proposal.kind === "exemption" ? "exempt" : "remediate";
+  const actor = await signedInDecider(config, credential, need, `proposals ${verb}`, io.authorityCa ? { ca: io.authorityCa } : {});
   const runtime = await createAzureRuntime(config, credential);
   if (!runtime.manual || !runtime.proposals) throw new UsageError("proposals need AMLGUARD_SUBSCRIPTION_IDS and Table Storage");
-  const name = actor.name ?? actor.objectId!;
+  const name = actor.name ?? actor.objectId ?? "signed-in";
   return {
     deps: { ...depsFor(runtime, stderrLogger(io)), proposals: runtime.proposals, allowedSubscriptions: runtime.manual.allowedSubscriptions, inflight: runtime.manual.inflight, exemptionMaxDays: config.http.exemptionMaxDays ?? DEFAULT_EXEMPTION_MAX_DAYS },
-    decider: { actor, trigger: `cli:${name}`, mayDecide: () => true, roleFor: (kind) => (kind === "exemption" ? "AmlGuard.Exempt" : "AmlGuard.Remediate") },
+    decider: { actor, trigger: `cli:${name}`, mayDecide: () => true, roleFor: (kind) => roleNamed(kind === "exemption" ? "exempt" : "remediate", config.http) },
   };
-}
-
-/** The signed-in identity: the `oid` (and name) of the credential's own token for ARM, or `--as`. */
-export async function signedIn(credential: TokenCredential, armEndpoint: string, as: string | undefined): Promise<Actor> {
-  const token = await credential.getToken(`${armEndpoint.replace(/\/+$/, "")}/.default`).catch(() => null);
-  const claims = token ? claimsOf(token.token) : undefined;
-  const oid = typeof claims?.oid === "string" ? claims.oid : undefined;
-  if (oid && as && oid.toLowerCase() !== as.toLowerCase()) throw new UsageError(`--as ${as} is not the signed-in identity (${oid}); leave --as out`);
-  const objectId = oid ?? as;
-  if (!objectId) throw new UsageError("who is deciding? The credential's token names no object id: pass --as OBJECT_ID (your Entra object id), so the four-eyes rule can be checked");
-  const name = [claims?.preferred_username, claims?.upn, claims?.unique_name, claims?.name].find((v): v is string => typeof v === "string");
-  const appId = typeof claims?.appid === "string" && claims.idtyp === "app" ? claims.appid : undefined;
-  return { objectId, ...(name ? { name: inertLine(name, 200) } : {}), principalType: appId ? "ServicePrincipal" : "User", ...(appId ? { appId } : {}) };
-}
-
-/** The payload of a JWT, read (not verified: it is this process's own token, only used to say who is acting). */
-function claimsOf(token: string): Record<string, unknown> | undefined {
-  const payload = token.split(".")[1];
-  if (!payload) return undefined;
-  try {
-    return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
 }
 
 function checkedId(id: string): string {
