@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import type { JsonObject } from "../arm/resource.js";
 import { SANDBOX_TENANT_ID, type SandboxPrincipal } from "./events.js";
+import { BROWSER_PATH, SandboxBrowserSignIn } from "./openid-browser.js";
 
 /** The issuer Entra puts in v2.0 access tokens and in its v2.0 OpenID configuration (`{tenant}` is the tenant id). */
 export function entraIssuer(tenantId: string): string {
@@ -51,8 +53,12 @@ export class SandboxAuthority {
   /** How often each document was served (tests prove the validator caches them). */
   readonly served = { configuration: 0, keys: 0 };
   private signing?: Promise<SigningKey>;
+  /** The browser sign-in (authorization code + PKCE for single-page apps): openid-browser.ts. */
+  readonly browser: SandboxBrowserSignIn;
 
-  constructor(readonly tenantId: string = SANDBOX_TENANT_ID) {}
+  constructor(readonly tenantId: string = SANDBOX_TENANT_ID) {
+    this.browser = new SandboxBrowserSignIn(this);
+  }
 
   /**
    * The signing key, made on first use: an RSA-2048 key costs from 50 ms to a second of CPU, which sandboxes that never
@@ -78,9 +84,25 @@ export class SandboxAuthority {
     return entraIssuer(this.tenantId);
   }
 
-  /** `/{tenant}/v2.0/.well-known/openid-configuration` or `/{tenant}/discovery/v2.0/keys`. */
+  /** `/{tenant}/v2.0/.well-known/openid-configuration`, `/{tenant}/discovery/v2.0/keys`, or `/{tenant}/oauth2/v2.0/authorize|token`. */
   matches(path: string): boolean {
-    return /^\/[^/]+\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys)$/i.test(path);
+    return /^\/[^/]+\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys)$/i.test(path) || BROWSER_PATH.test(path);
+  }
+
+  /**
+   * Answers a request `matches` accepted. The discovery documents carry `Access-Control-Allow-Origin: *`, as Entra's
+   * do: MSAL.js fetches the OpenID configuration from the browser (msal-common Authority.ts), which only works
+   * cross-origin because Entra allows it.
+   */
+  async serve(req: IncomingMessage, res: ServerResponse, host: string): Promise<void> {
+    const url = new URL(req.url ?? "/", "https://localhost");
+    const [, tenant] = /^\/([^/]+)\//.exec(url.pathname)!;
+    if (BROWSER_PATH.test(url.pathname) && tenant!.toLowerCase() === this.tenantId.toLowerCase()) return this.browser.handle(req, res, url);
+    const method = (req.method ?? "GET").toUpperCase();
+    const { status, body } = method === "GET" || BROWSER_PATH.test(url.pathname) ? await this.document(url.pathname, host) : { status: 405, body: { error: "invalid_request" } };
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text), "Cache-Control": "max-age=86400, private", "Access-Control-Allow-Origin": "*" });
+    res.end(text);
   }
 
   /** The document at `path`, or Entra's AADSTS90002 for another tenant. `host` is where the sandbox listens. */
@@ -128,6 +150,30 @@ export class SandboxAuthority {
         msgraph_host: "graph.microsoft.com",
       },
     };
+  }
+
+  /**
+   * A signed v2.0 ID token for a user signed in to `clientId` (OpenID Connect Core 1.0 §2 and Entra's "ID token
+   * claims reference": `aud` the client, `nonce` echoed from the authorization request, `oid`, `tid`, `sub`).
+   */
+  async mintIdToken(principal: SandboxPrincipal, options: { clientId: string; nonce?: string }): Promise<string> {
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const claims = {
+      aud: options.clientId,
+      iss: this.issuer,
+      iat: issuedAt,
+      nbf: issuedAt,
+      exp: issuedAt + 3600,
+      name: principal.name,
+      preferred_username: principal.name,
+      oid: principal.objectId,
+      sub: createHash("sha256").update(`${principal.objectId}|${options.clientId}`).digest("base64url").slice(0, 43),
+      tid: this.tenantId,
+      ver: "2.0",
+      ...(options.nonce ? { nonce: options.nonce } : {}),
+    };
+    const { privateKey, keyId } = await this.key();
+    return new SignJWT(claims).setProtectedHeader({ typ: "JWT", alg: "RS256", kid: keyId }).sign(privateKey);
   }
 
   /** A signed v2.0 access token for `principal`, as Entra would issue it for amlguard's API. */

@@ -192,12 +192,8 @@ export class ArmSandbox {
     const url = new URL(req.url ?? "/", "https://localhost");
     const method = (req.method ?? "GET").toUpperCase();
     const started = performance.now();
-    if (this.authority.matches(url.pathname)) {
-      // login.microsoftonline.com in Azure: no ARM token, throttling or ARM faults.
-      const document = method === "GET" ? await this.authority.document(url.pathname, this.endpoint) : { status: 405, body: { error: "invalid_request" } };
-      sendJson(res, document.status, document.body, { "Cache-Control": "max-age=86400, private" });
-      return;
-    }
+    // login.microsoftonline.com in Azure: no ARM token, throttling or ARM faults.
+    if (this.authority.matches(url.pathname)) return this.authority.serve(req, res, this.endpoint);
     const record: RequestRecord = { method, path: url.pathname, status: 0 };
     this.requests.push(record);
     // ARM RPC common-api-details.md, proxy request headers: x-ms-correlation-request-id is the operation's tracing
