@@ -12,6 +12,14 @@ export default tseslint.config(
     },
   },
   {
+    // The approval page's browser script (a classic script: MSAL's UMD bundle defines the global msal).
+    files: ["src/approval-page/assets/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: { window: "readonly", document: "readonly", fetch: "readonly", URL: "readonly", msal: "readonly" },
+    },
+  },
+  {
     // Tests reach into raw ARM JSON of many shapes; typing every path would hide what they check.
     files: ["test/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },

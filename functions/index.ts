@@ -5,3 +5,4 @@ import "./manual.js";
 import "./sweep.js";
 import "./spikes.js";
 import "./proposals.js";
+import "./approval-page.js";

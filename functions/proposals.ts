@@ -3,19 +3,13 @@ import { validatorFor } from "../src/auth/entra-token.js";
 import { loadConfig } from "../src/config.js";
 import { lazyAzureRuntime } from "../src/handlers/invocation.js";
 import { createHttpHandlers } from "../src/handlers/http.js";
-import type { ApprovalPageConfig } from "../src/handlers/proposals.js";
+import { approvalPageConfigOf } from "../src/approval-page/config.js";
 
 let config: ReturnType<typeof loadConfig> | undefined;
 const settings = (): ReturnType<typeof loadConfig> => (config ??= loadConfig());
 
-/** The page signs people in against the API's own registration (its client id, the GUID audience) for its scope. */
-function approvalPageConfig(): ApprovalPageConfig | undefined {
-  const auth = settings().auth;
-  const clientId = auth?.audiences.find((a) => /^[0-9a-f-]{36}$/i.test(a));
-  if (!auth || !clientId) return undefined;
-  const appIdUri = auth.audiences.find((a) => /^api:\/\//i.test(a)) ?? `api://${clientId}`;
-  return { tenantId: auth.tenantId, clientId, authorityHost: auth.authorityHost, apiScope: `${appIdUri}/user_impersonation`, apiBase: "/api" };
-}
+/** The approval page's settings (src/approval-page/config.ts): the SPA registration, tenant, authority and API scope. */
+const approvalPageConfig = () => approvalPageConfigOf(settings());
 
 const handlers = createHttpHandlers(
   lazyAzureRuntime,

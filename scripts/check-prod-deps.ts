@@ -20,12 +20,16 @@ const scratch = mkdtempSync(join(tmpdir(), "amlguard-prod-"));
 try {
   for (const file of ["package.json", "package-lock.json", "host.json"]) cpSync(join(root, file), join(scratch, file));
   cpSync(join(root, "dist"), join(scratch, "dist"), { recursive: true });
+  cpSync(join(root, "src", "approval-page", "assets"), join(scratch, "src", "approval-page", "assets"), { recursive: true });
   // The response body of Azure's published Workspaces_Get example (test/fixtures/arm/SOURCES.md).
   const example = JSON.parse(readFileSync(join(root, "test", "fixtures", "arm", "workspace-get.json"), "utf8")) as { responses: { 200: { body: unknown } } };
   writeFileSync(join(scratch, "workspace.json"), JSON.stringify(example.responses[200].body));
   step("npm ci --omit=dev", run("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"]), [0]);
 
   step("the Function App's entry loads", run(process.execPath, ["-e", "await import('./dist/functions/index.js')", "--input-type=module"]), [0]);
+  // The approval page's files, MSAL's browser bundle from the production dependencies included.
+  const readAssets = "const { ASSETS, readAsset } = await import('./dist/src/approval-page/assets.js'); for (const name of Object.keys(ASSETS)) if (!(await readAsset(name)).length) throw new Error(name);";
+  step("the approval page's assets are served", run(process.execPath, ["--input-type=module", "-e", readAssets]), [0]);
   step("amlguard --help", run(process.execPath, ["dist/src/cli/main.js", "--help"]), [0]);
   // Findings mean exit 1, bad input or a failure 2.
   step("amlguard evaluate", run(process.execPath, ["dist/src/cli/main.js", "evaluate", "workspace.json", "--json"]), [0, 1]);

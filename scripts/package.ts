@@ -9,6 +9,7 @@ import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "esbuild";
 import yazl from "yazl";
+import { ASSETS, PACKAGED_ASSET_DIR, readAsset, type AssetName } from "../src/approval-page/assets.js";
 import { packageRoot } from "../src/paths.js";
 
 const root = packageRoot();
@@ -41,10 +42,14 @@ async function main(): Promise<void> {
   const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { name: string; version: string };
   await writeFile(join(stage, "package.json"), `${JSON.stringify({ name: pkg.name, version: pkg.version, type: "module", main: "dist/index.js" }, null, 2)}\n`);
   await copyFile(join(root, "host.json"), join(stage, "host.json"));
+  // The approval page's script, style and MSAL's browser bundle, served by the app (src/approval-page/assets.ts).
+  const assetFiles = (Object.keys(ASSETS) as AssetName[]).map((name) => `${PACKAGED_ASSET_DIR}/${name}`);
+  await mkdir(join(stage, PACKAGED_ASSET_DIR), { recursive: true });
+  for (const name of Object.keys(ASSETS) as AssetName[]) await writeFile(join(stage, PACKAGED_ASSET_DIR, name), await readAsset(name));
   const sbom = execFileSync("npm", ["sbom", "--sbom-format", "cyclonedx", "--omit", "dev"], { cwd: root, encoding: "utf8", maxBuffer: 64 * 2 ** 20, stdio: ["ignore", "pipe", "ignore"] });
   await writeFile(join(root, ".package", "sbom.cdx.json"), sbom);
   const zip = new yazl.ZipFile();
-  for (const file of ["package.json", "host.json", "dist/index.js", "dist/index.js.map", "dist/index.js.LEGAL.txt"]) zip.addFile(join(stage, file), file);
+  for (const file of ["package.json", "host.json", "dist/index.js", "dist/index.js.map", "dist/index.js.LEGAL.txt", ...assetFiles]) zip.addFile(join(stage, file), file);
   await new Promise<void>((resolve, reject) => {
     zip.outputStream.pipe(createWriteStream(output)).on("close", resolve).on("error", reject);
     zip.end();

@@ -123,6 +123,8 @@ export const configSchema = z.object({
     .startsWith("https://", "must be https")
     .refine((value) => !/[?#]/.test(value), "must be a host without query or fragment")
     .default("https://login.microsoftonline.com"),
+  // The approval page's single-page application registration (src/approval-page/): it signs approvers in.
+  AMLGUARD_APPROVAL_CLIENT_ID: optionalGuid,
   // Reconciliation sweep.
   AMLGUARD_MANAGEMENT_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, "must be a management group id").optional(),
   AMLGUARD_SWEEP_VIA: z.enum(["graph", "arm"]).default("graph"),
@@ -149,6 +151,8 @@ export interface AmlguardConfig {
   http: HttpAccessConfig;
   /** Who may call the HTTP API; absent when not configured (the HTTP API then refuses everyone). */
   auth?: EntraAuthSettings;
+  /** The approval page's SPA app registration (AMLGUARD_APPROVAL_CLIENT_ID); absent: no page, the CLI still decides. */
+  approvalClientId?: string;
   sweep: { via: "graph" | "arm"; managementGroup?: string; maxWritesPerSubscription: number };
   logAnalytics?: { workspaceId: string; workspaceResourceId?: string; endpoint: string };
   /** Mode approve: how long a proposal may wait for a decision (AMLGUARD_PROPOSAL_TTL). */
@@ -217,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AmlguardConfig
       rateLimitPerMinute: c.AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE,
     },
     ...authOf(c),
+    ...(c.AMLGUARD_APPROVAL_CLIENT_ID ? { approvalClientId: c.AMLGUARD_APPROVAL_CLIENT_ID } : {}),
     ...(c.AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID
       ? {
           logAnalytics: {

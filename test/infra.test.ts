@@ -220,6 +220,7 @@ describe("resources and settings (compiled templates)", () => {
     AMLGUARD_SWEEP_VIA: "default graph",
     AMLGUARD_SWEEP_MAX_WRITES_PER_SUBSCRIPTION: "default 100",
     AMLGUARD_LOG_ANALYTICS_ENDPOINT: "public cloud",
+    AMLGUARD_APPROVAL_CLIENT_ID: "the API's own registration signs approvers in unless a separate SPA registration is named (README)",
   };
   // Read by the Functions host (%NAME% in functions/*.ts), by the platform, or by the HTTP API's in-process Entra token
   // validation (issuer from the tenant, audience of the API's app registration).
