@@ -136,6 +136,13 @@ describe("the approval page in headless Chromium", () => {
     expect((await call("approval.js")).status).toBe(200);
     expect((await call("msal-browser.min.js")).headers).toMatchObject({ "Content-Type": "text/javascript; charset=utf-8" });
     for (const file of ["..%2Fpackage.json", "package.json", "index.html"]) expect((await call(file)).status).toBe(404);
+    const signedIn = await assetsCall("signed-in");
+    expect([signedIn.status, signedIn.headers]).toEqual([200, expect.objectContaining({ "Content-Security-Policy": contentSecurityPolicy(sandbox.endpoint) })]);
+    const broken = createApprovalPageHandlers(() => {
+      throw new Error("invalid configuration: AMLGUARD_APPROVAL_CLIENT_ID: must be a GUID");
+    });
+    const refused = await broken.file(new Request({ method: "GET", url: "https://amlguard.invalid/api/approval-page/signed-in", params: { file: "signed-in" } }), newInvocationContext("approvalPage"));
+    expect([refused.status, String(refused.body)]).toEqual([503, expect.stringContaining("settings are invalid")]);
     const policy = contentSecurityPolicy(sandbox.endpoint);
     expect(policy).toContain("script-src 'self'");
     expect(policy).not.toMatch(/unsafe-inline|unsafe-eval/);

@@ -21,7 +21,14 @@ export function createApprovalPageHandlers(pageConfig: () => ApprovalPageConfig 
     file: async (request, context) => {
       const name = request.params.file ?? "";
       if (name === SIGNED_IN_FILE) {
-        const config = pageConfig();
+        let config: ApprovalPageConfig | undefined;
+        try {
+          config = pageConfig();
+        } catch (error) {
+          // Invalid app settings: one line in the log (it names the setting), a plain answer to the browser.
+          context.error(`amlguard approval page: ${describeError(error)}`);
+          return { status: 503, body: "The approval page cannot start: the Function App's settings are invalid (see its log).\n", headers: TEXT };
+        }
         return config ? signedInPageResponse(config) : approvalPageUnavailable();
       }
       if (!isAssetName(name)) return { status: 404, body: "Not found: the approval page serves approval.js, approval.css, msal-browser.min.js and signed-in.\n", headers: TEXT };
