@@ -1,201 +1,237 @@
-import type { EventGridEvent } from "@azure/functions";
+import type { EventGridEvent, Timer } from "@azure/functions";
+import { join } from "node:path";
 import type { Alert, AlertSink } from "./alerts/alert.js";
+import { SmtpChannel, TeamsChannel } from "./alerts/channels.js";
+import { AlertDedupe } from "./alerts/dedupe.js";
+import type { OutboxEntry } from "./alerts/outbox.js";
+import { AlertRouter } from "./alerts/router.js";
 import type { JsonObject } from "./arm/resource.js";
 import { ArmClient } from "./azure/arm-client.js";
+import { GraphClient } from "./azure/graph-client.js";
+import { playUserChanges, type UserAction } from "./demo/actions.js";
+import { DEDUPE_WINDOW_MS, DEMO_BOT, DEMO_CHANNELS, DEMO_SETTINGS } from "./demo/settings.js";
+import { stageDemoState, writeEstate } from "./demo/state.js";
+import type { StoryDelivery } from "./demo/story.js";
 import { createEventGridHandler } from "./handlers/event-grid.js";
 import { newInvocationContext } from "./handlers/local-context.js";
-import type { PipelineSettings } from "./pipeline/settings.js";
-import { join } from "node:path";
-import { SmtpChannel, TeamsChannel } from "./alerts/channels.js";
-import { AlertRouter } from "./alerts/router.js";
 import { createOutboxHandler } from "./handlers/outbox.js";
+import { createSweepHandler } from "./handlers/sweep.js";
 import { silentLogger } from "./log.js";
 import { openAlerting, openState, type Runtime } from "./runtime.js";
+import { startAzuriteTables, type RunningAzurite } from "./sandbox/azurite.js";
 import { writeGallery } from "./sandbox/gallery.js";
+import { startSandbox, type RunningSandbox } from "./sandbox/index.js";
 import { SmtpSink, type ReceivedEmail } from "./sandbox/smtp-sink.js";
 import { TeamsWorkflowsReceiver, type ReceivedCard } from "./sandbox/teams-receiver.js";
-import { startAzuriteTables } from "./sandbox/azurite.js";
-import type { SandboxPrincipal } from "./sandbox/events.js";
-import { startSandbox, type RunningSandbox } from "./sandbox/index.js";
-import { GraphClient } from "./azure/graph-client.js";
 import { graphSource, scanEstate, type ScanResult } from "./scan.js";
-import { approveExemption } from "./exemptions/approve.js";
 import type { AuditRecord } from "./state/audit.js";
+import { openTable, tableNames } from "./state/tables.js";
 
-export const DEMO_BOT: SandboxPrincipal = { objectId: "0b07b07b-0000-4000-8000-000000000b07", appId: "a11a11a1-0000-4000-8000-0000000000a1", name: "amlguard (managed identity)", type: "ServicePrincipal" };
-export const DEMO_USER: SandboxPrincipal = { objectId: "5e5e5e5e-1111-4000-8000-000000000005", name: "alice@contoso.example", type: "User" };
-/** The security engineer holding AmlGuard.Exempt: the tag alice writes is a request; bob approves it. */
-export const DEMO_APPROVER = { objectId: "5ec5ec00-2222-4000-8000-00000000005e", name: "bob@contoso.example", principalType: "User" };
+export { DEMO_APPROVER, DEMO_BOT, DEMO_SETTINGS, DEMO_USER } from "./demo/settings.js";
+export type { UserAction } from "./demo/actions.js";
 
-/** The demo bot's modes: remediate what can be undone safely, alert on the rest (the deployed default is alert-only). */
-export const DEMO_SETTINGS: PipelineSettings = {
-  defaultMode: "alert",
-  ruleModes: {
-    "workspace-public-network-access": "remediate",
-    "endpoint-public-network-access": "remediate",
-    "registry-public-network-access": "remediate",
-    "compute-node-public-ip": "remediate",
-    "compute-public-ssh": "remediate",
-  },
-  dryRun: false,
-  self: { objectId: DEMO_BOT.objectId, clientId: DEMO_BOT.appId },
-  maxDeliveryAttempts: 30,
-};
+/** One delivery of an event to the Event Grid handler, why it was delivered, and the audit rows it wrote. */
+export type Delivery = StoryDelivery;
 
 export interface DemoResult {
   armEndpoint: string;
-  /** The Resource Graph scan of the estate before the user's changes (what the daily sweep sees). */
+  /** The Resource Graph scan of the estate as found, before anything happened. */
   scan: ScanResult;
-  userActions: string[];
-  eventsDelivered: number;
+  userActions: UserAction[];
+  deliveries: Delivery[];
+  /** The correlation id of the daily sweep the demo ran (its audit rows carry it). */
+  sweepCorrelationId?: string;
+  /** Audit rows written by the demo, oldest first. */
   audit: AuditRecord[];
+  /** Every alert the pipeline raised, and those the dedupe window suppressed (the same alert within an hour). */
   alerts: Alert[];
+  suppressed: Alert[];
+  /** The outbox after the demo: one entry per alert and channel it was queued for, with its delivery status. */
+  outbox: OutboxEntry[];
+  channels: typeof DEMO_CHANNELS;
   /** What the sandbox's Teams Workflows receiver and SMTP sink received from the outbox. */
   received: { teamsCards: ReceivedCard[]; emails: ReceivedEmail[] };
   /** An HTML page rendering the received cards and emails. */
   galleryPath: string;
+  /** Where the demo's state is kept for `amlguard audit|alerts pending|scan --sandbox`. */
+  stateDir: string;
+}
+
+/** Where the sandbox serves, for `demo --serve` (no key material: the caller prints how to get it). */
+export interface DemoEndpoints {
+  arm: { endpoint: string; ca: string; subscriptionIds: string[]; token: () => Promise<string> };
+  azurite: Pick<RunningAzurite, "tableEndpoint" | "accountName">;
+  teamsReceiver: string;
+  smtp: string;
 }
 
 export interface DemoIo {
   progress(step: string): void;
 }
 
+export interface DemoOptions {
+  /** Where `.amlguard/` goes (default: the current directory). */
+  cwd?: string;
+  galleryPath?: string;
+  /** Called with the result before the sandbox closes (`--serve` keeps serving until it returns). */
+  beforeClose?: (result: DemoResult, endpoints: DemoEndpoints) => Promise<void>;
+}
+
+export const DEMO_STEPS = 8;
+
 /**
- * The whole bot on the embedded sandbox: scan the estate, then play a user's risky changes through ARM, deliver the
- * events ARM publishes to the real Event Grid handler (duplicates included), and return the audit trail.
+ * The whole bot on the embedded sandbox, as one story: the estate as found (Resource Graph), a user's risky changes
+ * through ARM delivered to the real Event Grid handler (a redelivery and amlguard's own writes included), the outbox,
+ * then the daily sweep through its real handler for what no event touched, the outbox again; the state is kept.
  */
-export async function runDemo(io: DemoIo, options: { keepServing?: (sandbox: RunningSandbox) => Promise<void>; galleryPath?: string } = {}): Promise<DemoResult> {
-  const steps = 6;
-  io.progress(`[1/${steps}] starting the Azure sandbox: ARM over HTTPS, Azurite (Table Storage), a Teams Workflows receiver, an SMTP sink`);
+export async function runDemo(io: DemoIo, options: DemoOptions = {}): Promise<DemoResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const step = (n: number, text: string): void => io.progress(`[${n}/${DEMO_STEPS}] ${text}`);
+  step(1, "starting the Azure sandbox: ARM over HTTPS, Azurite (Table Storage), a Teams Workflows receiver, an SMTP sink");
+  const staged = await stageDemoState(cwd);
+  let committed = false;
   const sandbox = await startSandbox();
-  const [azurite, teams, smtp] = await Promise.all([startAzuriteTables(), new TeamsWorkflowsReceiver().start(), new SmtpSink().start()]);
+  const [azurite, teams, smtp] = await Promise.all([startAzuriteTables({ dbPath: staged.tables }), new TeamsWorkflowsReceiver().start(), new SmtpSink().start()]);
   try {
     const arm = sandbox.arm;
     const botArm = new ArmClient({ endpoint: arm.endpoint, credential: arm.credential(DEMO_BOT), ca: arm.ca });
-    const userArm = new ArmClient({ endpoint: arm.endpoint, credential: arm.credential(DEMO_USER), ca: arm.ca });
     const events: JsonObject[] = [];
     arm.onEvent((event) => events.push(event));
 
-    io.progress(`[2/${steps}] scanning ${sandbox.subscriptionIds.length} subscriptions with one Resource Graph query`);
+    step(2, `scanning ${sandbox.subscriptionIds.length} subscriptions with one Resource Graph query: the estate as found`);
     const graph = new GraphClient({ endpoint: arm.endpoint, credential: arm.credential(DEMO_BOT), ca: arm.ca });
     const scan = await scanEstate(graphSource(graph, { subscriptions: sandbox.subscriptionIds }));
 
-    io.progress(`[3/${steps}] ${DEMO_USER.name} makes risky changes through ARM`);
-    const ids = demoIds(sandbox);
-    const userActions: string[] = [];
-    const act = async (label: string, fn: () => Promise<unknown>): Promise<void> => {
-      await fn();
-      userActions.push(label);
-    };
-    await act("opened workspace mlw-fraud-prod to the public internet (PATCH publicNetworkAccess Enabled)", () =>
-      userArm.patch(ids.prodWorkspace, { properties: { publicNetworkAccess: "Enabled" } }),
-    );
-    await act("made online endpoint fraud-score public (PUT publicNetworkAccess Enabled)", async () => {
-      const read = await userArm.get(ids.prodEndpoint);
-      const body = structuredClone(read.resource);
-      (body.properties as JsonObject).publicNetworkAccess = "Enabled";
-      await userArm.put(ids.prodEndpoint, body, read.etag ? { ifMatch: read.etag } : {});
-    });
-    await act("started compute instance ci-bob (public SSH)", () => userArm.action(`${ids.devInstance}/start`));
-    await act("scaled gpu-cluster (public node IPs) to 4 minimum nodes", () =>
-      userArm.patch(ids.devCluster, { properties: { properties: { scaleSettings: { maxNodeCount: 8, minNodeCount: 4, nodeIdleTimeBeforeScaleDown: "PT30M" } } } }),
-    );
-    const nextMonth = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
-    await act(`tagged registry reg-shared-models amlguard-exempt until ${nextMonth} (partner onboarding)`, () =>
-      userArm.patch(ids.registry, { tags: { "amlguard-exempt": `rules=registry-public-network-access; reason=partner onboarding CHG-4711; expires=${nextMonth}` } }),
-    );
-
-    io.progress(`[4/${steps}] delivering ARM's events to the Event Grid handler (with a duplicate, and the bot's own writes)`);
     const storage = { connectionString: azurite.connectionString };
     const state = await openState(storage);
-    const channels = [
-      new TeamsChannel(teams.webhookUrl, "low", { ca: teams.ca }),
-      new SmtpChannel(smtp.url, "amlguard@contoso.example", ["ml-platform-security@contoso.example"], "high"),
-    ];
-    const alerting = await openAlerting(storage, channels, { dedupeWindowMs: 3_600_000, ttlMs: 24 * 3_600_000 });
-    const router = new AlertRouter(channels, alerting.outbox, alerting.dedupe, silentLogger);
+    const [teamsMin, emailMin] = [DEMO_CHANNELS[0]!.minSeverity, DEMO_CHANNELS[1]!.minSeverity];
+    const channels = [new TeamsChannel(teams.webhookUrl, teamsMin, { ca: teams.ca }), new SmtpChannel(smtp.url, "amlguard@contoso.example", ["ml-platform-security@contoso.example"], emailMin)];
+    const dedupe = new CountingDedupe(await openTable(storage, tableNames().dedupe), DEDUPE_WINDOW_MS);
+    const alerting = { ...(await openAlerting(storage, channels, { dedupeWindowMs: DEDUPE_WINDOW_MS, ttlMs: 24 * 3_600_000 })), dedupe };
+    const router = new AlertRouter(channels, alerting.outbox, dedupe, silentLogger);
     const alerts: Alert[] = [];
+    // The real router (dedupe, routing by severity, outbox); the demo keeps a copy of what was raised to account for it.
     const sink: AlertSink = { send: async (alert) => void (alerts.push(alert), await router.send(alert)) };
     const runtime: Runtime = {
       arm: botArm,
       ...state,
       alerting,
-      // The real router (dedupe, routing, outbox); the demo also keeps a copy to print.
       alerts: sink,
       settings: DEMO_SETTINGS,
+      sweep: { source: () => graphSource(graph, { subscriptions: sandbox.subscriptionIds }), options: { maxWritesPerSubscription: 100 } },
       now: () => new Date(),
     };
-    const handler = createEventGridHandler(async () => runtime);
-    const deliver = (event: JsonObject): Promise<void> =>
-      handler(event as unknown as EventGridEvent, newInvocationContext("resourceEvents"));
-    await approveExemption(
-      { resourceId: ids.registry, rules: ["registry-public-network-access"], reason: "partner onboarding CHG-4711", expires: nextMonth },
-      DEMO_APPROVER,
-      `cli:${DEMO_APPROVER.name}`,
-      { store: state.exemptions, arm: botArm, audit: state.audit, alerts: sink, now: runtime.now, allowedSubscriptions: sandbox.subscriptionIds, maxDays: 90 },
-    );
-    userActions.push(`${DEMO_APPROVER.name} (AmlGuard.Exempt) approved the exemption for reg-shared-models until ${nextMonth}`);
-    let delivered = 0;
-    const userEvents = await settle(events, userActions.length - 1);
-    for (const event of userEvents) {
-      await deliver(event);
-      delivered += 1;
-    }
-    await deliver(userEvents[0]!); // Event Grid delivers at least once: a duplicate
-    delivered += 1;
-    // The bot's own writes publish events too; they reach the handler like any other.
-    for (const event of await settle(events, 1, 1500)) {
-      await deliver(event);
-      delivered += 1;
-    }
 
-    io.progress(`[5/${steps}] the outbox timer delivers the alerts to Teams and email`);
-    await createOutboxHandler(async () => runtime)({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: new Date().toISOString() } }, newInvocationContext("alertOutbox"));
-    const galleryPath = options.galleryPath ?? join(process.cwd(), ".amlguard", "demo-alerts.html");
+    step(3, "alice@contoso.example makes risky changes through ARM; bob@contoso.example approves an exemption");
+    const userActions = await playUserChanges(sandbox, { state, alerts: sink, botArm });
+    const userEvents = await waitForEvents(events, userActions.filter((a) => a.writes).length);
+
+    step(4, "delivering ARM's events to the Event Grid handler (one delivered twice, as Event Grid may), then amlguard's own writes' events");
+    const deliveries: Delivery[] = [];
+    const handler = createEventGridHandler(async () => runtime);
+    const since = new Date(Date.now() - 3_600_000);
+    const rowKey = (r: AuditRecord): string => JSON.stringify(r);
+    const deliver = async (event: JsonObject, cause: Delivery["cause"], phase: Delivery["phase"]): Promise<void> => {
+      const before = new Set((await state.audit.list(since)).map(rowKey));
+      await handler(event as unknown as EventGridEvent, newInvocationContext("resourceEvents"));
+      // The rows this delivery wrote: how each delivery is accounted for in the story.
+      const rows = (await state.audit.list(since)).filter((r) => !before.has(rowKey(r))).reverse();
+      const data = (event.data ?? {}) as JsonObject;
+      deliveries.push({ eventId: String(event.id), resourceId: String(data.resourceUri ?? event.subject ?? ""), cause, phase, rows });
+    };
+    for (const event of userEvents) await deliver(event, "user-change", "events");
+    await deliver(userEvents[0]!, "redelivery", "events"); // Event Grid delivers at least once
+    // amlguard's own writes publish events too; they reach the handler like any other.
+    await deliverOwnWrites(state.audit, events, (event) => deliver(event, "own-write", "events"), new Set());
+
+    const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: new Date().toISOString() } };
+    const outboxHandler = createOutboxHandler(async () => runtime);
+    step(5, "the outbox timer delivers the alerts to Teams and email");
+    await outboxHandler(timer, newInvocationContext("alertOutbox"));
+
+    step(6, "the daily sweep (its real timer handler) reconciles what no event touched");
+    const before = new Set((await state.audit.list(since)).map((r) => r.writeCorrelationId).filter(Boolean) as string[]);
+    await createSweepHandler(async () => runtime)(timer, newInvocationContext("sweep"));
+    await deliverOwnWrites(state.audit, events, (event) => deliver(event, "own-write", "sweep"), before);
+
+    step(7, "the outbox timer delivers the sweep's alerts");
+    await outboxHandler(timer, newInvocationContext("alertOutbox"));
+    const galleryPath = options.galleryPath ?? join(cwd, ".amlguard", "demo-alerts.html");
     await writeGallery(galleryPath, teams.received, smtp.received, alerts);
 
-    io.progress(`[6/${steps}] reading the audit trail`);
-    const audit = await state.audit.list(new Date(Date.now() - 3600_000));
+    step(8, "reading the audit trail and the outbox; keeping the state in .amlguard/sandbox");
+    const audit = (await state.audit.list(since)).reverse();
     const result: DemoResult = {
       armEndpoint: arm.endpoint,
       scan,
       userActions,
-      eventsDelivered: delivered,
+      deliveries,
+      ...sweepIdOf(audit),
       audit,
       alerts,
+      suppressed: dedupe.suppressed,
+      outbox: await alerting.outbox.all(),
+      channels: DEMO_CHANNELS,
       received: { teamsCards: [...teams.received], emails: [...smtp.received] },
       galleryPath,
+      stateDir: join(cwd, ".amlguard", "sandbox"),
     };
-    if (options.keepServing) await options.keepServing(sandbox);
+    if (options.beforeClose) await options.beforeClose(result, endpointsOf(sandbox, azurite, teams, smtp));
+    await writeEstate(staged.estate, sandbox);
+    await Promise.all([sandbox.close(), azurite.close(), teams.close(), smtp.close()]);
+    await staged.commit();
+    committed = true;
     return result;
   } finally {
-    await Promise.all([sandbox.close(), azurite.close(), teams.close(), smtp.close()]);
+    if (!committed) {
+      await Promise.allSettled([sandbox.close(), azurite.close(), teams.close(), smtp.close()]);
+      await staged.discard();
+    }
   }
 }
 
-/** Waits for `min` events (ARM operations complete asynchronously), then a short quiet period for stragglers. */
-async function settle(events: JsonObject[], min: number, quietMs = 300): Promise<JsonObject[]> {
-  const deadline = Date.now() + 10_000;
-  while (events.length < min && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  let count = -1;
-  while (count !== events.length && Date.now() < deadline) {
-    count = events.length;
-    await new Promise((resolve) => setTimeout(resolve, quietMs));
+/** The dedupe window, counting what it suppresses so the story's alert counts add up. */
+class CountingDedupe extends AlertDedupe {
+  readonly suppressed: Alert[] = [];
+  override async firstInWindow(alert: Alert): Promise<boolean> {
+    const first = await super.firstInWindow(alert);
+    if (!first) this.suppressed.push(alert);
+    return first;
   }
+}
+
+/**
+ * Delivers the events of amlguard's writes not yet delivered: one per write the audit trail records (its
+ * write correlation id), plus any other event ARM published meanwhile (a stop action's).
+ */
+async function deliverOwnWrites(audit: Runtime["audit"], events: JsonObject[], deliver: (event: JsonObject) => Promise<void>, seen: Set<string>): Promise<void> {
+  const writes = (await audit.list(new Date(Date.now() - 3_600_000))).filter((r) => r.writeCorrelationId && !seen.has(r.writeCorrelationId));
+  const count = new Set(writes.map((r) => r.writeCorrelationId)).size;
+  for (const event of await waitForEvents(events, count)) await deliver(event);
+}
+
+/**
+ * Waits until ARM has published `count` events (operations complete asynchronously), then takes every event published
+ * so far. The deadline is a hang guard, not a timing assumption: every write the demo waits for does complete.
+ */
+async function waitForEvents(events: JsonObject[], count: number): Promise<JsonObject[]> {
+  const deadline = Date.now() + 60_000;
+  while (events.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   return events.splice(0, events.length);
 }
 
-function demoIds(sandbox: RunningSandbox): Record<"prodWorkspace" | "prodEndpoint" | "devInstance" | "devCluster" | "registry", string> {
-  const find = (suffix: string): string => {
-    const resource = sandbox.scenario.resources.find((r) => r.id.toLowerCase().endsWith(suffix.toLowerCase()));
-    if (!resource) throw new Error(`demo scenario has no resource ending in ${suffix}`);
-    return resource.id;
-  };
+function sweepIdOf(audit: readonly AuditRecord[]): { sweepCorrelationId?: string } {
+  const swept = audit.find((r) => r.decision === "swept");
+  return swept?.correlationId ? { sweepCorrelationId: swept.correlationId } : {};
+}
+
+function endpointsOf(sandbox: RunningSandbox, azurite: RunningAzurite, teams: TeamsWorkflowsReceiver, smtp: SmtpSink): DemoEndpoints {
+  const credential = sandbox.arm.credential();
   return {
-    prodWorkspace: find("/workspaces/mlw-fraud-prod"),
-    prodEndpoint: find("/onlineEndpoints/fraud-score"),
-    devInstance: find("/computes/ci-bob"),
-    devCluster: find("/computes/gpu-cluster"),
-    registry: find("/registries/reg-shared-models"),
+    arm: { endpoint: sandbox.arm.endpoint, ca: sandbox.arm.ca, subscriptionIds: sandbox.subscriptionIds, token: async () => (await credential.getToken("https://management.azure.com/.default"))!.token },
+    azurite: { tableEndpoint: azurite.tableEndpoint, accountName: azurite.accountName },
+    // The webhook URL's query carries its signature (a secret in Azure): only the path is shown.
+    teamsReceiver: teams.webhookUrl.split("?")[0]!,
+    smtp: smtp.url,
   };
 }

@@ -67,7 +67,7 @@ export function auditTable(records: readonly AuditRecord[], columns = 100): stri
   );
 }
 
-function changeText(record: AuditRecord): string | undefined {
+export function changeText(record: AuditRecord): string | undefined {
   if (!record.before || !record.after) return undefined;
   return Object.keys(record.after)
     .map((path) => `${path.split(".").pop()}: ${JSON.stringify(record.before?.[path] ?? null)} -> ${JSON.stringify(record.after?.[path])}`)
@@ -75,8 +75,18 @@ function changeText(record: AuditRecord): string | undefined {
 }
 
 export function countsLine(counts: Record<MlResourceKind, number>): string {
-  return `${counts.workspace} workspaces, ${counts.registry} registries, ${counts.compute} computes, ` +
-    `${counts.onlineEndpoint} online endpoints, ${counts.onlineDeployment} deployments`;
+  return [
+    plural(counts.workspace, "workspace"),
+    plural(counts.registry, "registry", "registries"),
+    plural(counts.compute, "compute"),
+    plural(counts.onlineEndpoint, "online endpoint"),
+    plural(counts.onlineDeployment, "deployment"),
+  ].join(", ");
+}
+
+/** "1 registry", "2 registries": counts read as English. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
 }
 
 /** Findings counted by rule and by subscription: where to look first. */
@@ -97,5 +107,5 @@ export function severitySummary(findings: readonly Finding[]): string {
   const parts = SEVERITY_ORDER.map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`);
-  return `${findings.length} finding(s)${parts.length ? `: ${parts.join(", ")}` : ""}`;
+  return `${plural(findings.length, "finding")}${parts.length ? `: ${parts.join(", ")}` : ""}`;
 }

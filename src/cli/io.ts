@@ -12,6 +12,8 @@ export interface CliIo {
   credential?: TokenCredential;
   /** Extra CA trusted for the Entra authority's HTTPS (the sandbox's self-signed one); absent against Azure. */
   authorityCa?: string;
+  /** Where the demo keeps its state (.amlguard/) and `--sandbox` reads it; the process's directory when absent. */
+  cwd?: string;
 }
 
 /**

@@ -57,7 +57,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option("--management-group <id>", "a management group instead of subscriptions (Resource Graph only)")
     .option("--resource-group <name>", "limit to one resource group")
     .addOption(new Option("--via <source>", "enumerate with").choices(["graph", "arm"]).default("graph"))
-    .option("--sandbox", "scan the embedded sandbox instead of Azure")
+    .option("--sandbox", "scan the embedded sandbox instead of Azure (the estate as the last demo left it, if one ran here)")
     .option("--json", "print the result as JSON")
     .action(lazy("scan"));
 
@@ -84,7 +84,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   program
     .command("audit")
     .description("list the audit trail from Table Storage")
-    .option("--since <window>", "how far back: 30m, 24h, 7d or an ISO date", "24h")
+    .option("--since <window>", "how far back: 30m, 24h, 7d or an ISO date (default 24h; with --sandbox, the whole demo)")
+    .option("--sandbox", "read what the last demo (npm start) kept in .amlguard/sandbox")
     .option("--json", "print records as JSON")
     .action(lazy("audit"));
 
@@ -116,6 +117,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description("alert outbox")
     .command("pending")
     .description("list alerts not yet delivered (waiting for retry, refused by the channel, or expired)")
+    .option("--sandbox", "read what the last demo (npm start) kept in .amlguard/sandbox")
     .option("--json", "print entries as JSON")
     .action(lazy("alerts"));
 

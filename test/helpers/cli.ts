@@ -1,4 +1,7 @@
 import type { TokenCredential } from "@azure/core-auth";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runCli } from "../../src/cli/program.js";
 
 export interface CliRun {
@@ -7,8 +10,12 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the CLI in-process with captured output, as a pipe would see it (no TTY); optionally stdin and a credential. */
-export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, extra: { stdin?: string; credential?: TokenCredential; authorityCa?: string } = {}): Promise<CliRun> {
+/**
+ * Runs the CLI in-process with captured output, as a pipe would see it (no TTY); optionally stdin, a credential, the
+ * authority CA and
+ * the directory it runs in (default: a fresh empty one, so no demo state kept in the checkout changes a test).
+ */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, extra: { stdin?: string; credential?: TokenCredential; authorityCa?: string; cwd?: string } = {}): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const code = await runCli(args, {
@@ -17,6 +24,7 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, extra: { 
     ...(extra.stdin !== undefined ? { stdin: [extra.stdin] } : {}),
     ...(extra.credential ? { credential: extra.credential } : {}),
     ...(extra.authorityCa ? { authorityCa: extra.authorityCa } : {}),
+    cwd: extra.cwd ?? mkdtempSync(join(tmpdir(), "amlguard-cli-")),
     env,
   });
   return { code, stdout, stderr };

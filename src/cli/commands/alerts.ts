@@ -2,12 +2,16 @@ import { loadConfig } from "../../config.js";
 import { openAlerting } from "../../runtime.js";
 import { shortName, table } from "../format.js";
 import { columnsOf, EXIT, writeJson, type CliIo } from "../io.js";
-import { storageTarget } from "./audit.js";
+import { withStorage } from "./audit.js";
 
 /** `amlguard alerts pending`: alerts not yet delivered (waiting for a retry, refused by the channel, or expired). */
-export async function run(io: CliIo, _args: string[], options: { json?: boolean }): Promise<number> {
-  const { outbox } = await openAlerting(storageTarget(io), [], loadConfig(io.env).alerts);
-  const entries = await outbox.undelivered();
+export async function run(io: CliIo, _args: string[], options: { sandbox?: boolean; json?: boolean }): Promise<number> {
+  // The demo's settings are its own; only the outbox's window settings are read, and they do not change what is listed.
+  const alertSettings = options.sandbox ? { dedupeWindowMs: 3_600_000, ttlMs: 86_400_000 } : loadConfig(io.env).alerts;
+  const entries = await withStorage(io, options, async (target) => {
+    const { outbox } = await openAlerting(target, [], alertSettings);
+    return outbox.undelivered();
+  });
   if (options.json) {
     writeJson(io, entries);
     return EXIT.ok;

@@ -27,7 +27,11 @@ export async function run(io: CliIo, _args: string[], options: ScanOptions): Pro
   if (options.sandbox) {
     const { startSandbox } = await import("../../sandbox/index.js");
     const { createEndpointClients } = await import("../../adapters.js");
-    const sandbox = await startSandbox();
+    // After a demo, the estate as it left it (README: the demo); otherwise the built-in demo estate.
+    const { keptEstatePath } = await import("../../demo/state.js");
+    const kept = keptEstatePath(io.cwd ?? process.cwd());
+    if (kept) io.stderr.write("note: scanning the estate as the last demo left it (.amlguard/sandbox); delete that folder for the original\n");
+    const sandbox = await startSandbox(kept ? { scenarioPath: kept } : {});
     try {
       const clients = createEndpointClients({ url: sandbox.arm.endpoint, credential: sandbox.arm.credential(), ca: sandbox.arm.ca });
       return await scanAndPrint(io, clients, { ...scopeOf(options), subscriptions: options.subscription ?? sandbox.subscriptionIds }, options);
