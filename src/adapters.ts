@@ -3,8 +3,11 @@ import { DefaultAzureCredential } from "@azure/identity";
 import { ArmClient } from "./azure/arm-client.js";
 import { GraphClient } from "./azure/graph-client.js";
 import { LogsClient } from "./azure/logs-client.js";
-import { ConfigError, type AmlguardConfig } from "./config.js";
+import type { AmlguardConfig } from "./config.js";
+import { checkConnectionString } from "./state/connection-string.js";
 import type { TableStorageTarget } from "./state/tables.js";
+
+export { checkConnectionString } from "./state/connection-string.js";
 
 /**
  * The one place Azure clients are made; the core receives them ready to use. The Functions runtime and every CLI
@@ -51,29 +54,6 @@ export function storageTargetOf(config: AmlguardConfig, credential: TokenCredent
   if ("endpoint" in storage) return { endpoint: storage.endpoint, credential: explainedCredential(credential) };
   checkConnectionString(storage.connectionString);
   return storage;
-}
-
-/**
- * The SDK parses connection strings lazily and fails with a TypeError deep inside; say what is wrong instead. Never
- * echoes the value: it carries the account key.
- */
-export function checkConnectionString(connectionString: string): void {
-  if (/^\s*UseDevelopmentStorage=true\s*;?\s*$/i.test(connectionString)) return;
-  const pairs = connectionString.split(";").map((part) => part.trim()).filter(Boolean);
-  const keys = new Set<string>();
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new ConfigError("the storage connection string (AMLGUARD_STORAGE_CONNECTION_STRING or AzureWebJobsStorage) is malformed: expected Name=value pairs separated by ';'");
-    keys.add(pair.slice(0, eq).toLowerCase());
-  }
-  const hasEndpoint = keys.has("tableendpoint") || keys.has("accountname");
-  const hasSecret = keys.has("accountkey") || keys.has("sharedaccesssignature");
-  if (!hasEndpoint || !hasSecret) {
-    throw new ConfigError(
-      "the storage connection string (AMLGUARD_STORAGE_CONNECTION_STRING or AzureWebJobsStorage) needs AccountName or TableEndpoint, and AccountKey or SharedAccessSignature " +
-        "(copy it from the storage account's Access keys, or use UseDevelopmentStorage=true for Azurite)",
-    );
-  }
 }
 
 /** A credential failure in the user's terms: which credentials were tried and what to do about it. */

@@ -154,7 +154,8 @@ export async function runDemo(io: DemoIo, options: DemoOptions = {}): Promise<De
     await createSweepHandler(async () => runtime)(timer, newInvocationContext("sweep"));
     await deliverOwnWrites(state.audit, events, (event) => deliver(event, "own-write", "sweep"), before);
 
-    step(7, "the outbox timer delivers the sweep's alerts");
+    step(7, "the outbox timer delivers the sweep's alerts; the mail relay is busy this round (421), so email waits for a retry");
+    smtp.refuseConnections = 1; // an outage of one attempt: what `amlguard alerts pending` is for
     await outboxHandler(timer, newInvocationContext("alertOutbox"));
     const galleryPath = options.galleryPath ?? join(cwd, ".amlguard", "demo-alerts.html");
     await writeGallery(galleryPath, teams.received, smtp.received, alerts);

@@ -99,7 +99,7 @@ export function printStory(out: (text?: string) => void, result: DemoResult, col
   out(`6. Alerts: ${plural(alerts.raised, "alert")} raised = ${alerts.suppressed} suppressed (the same alert again within the dedupe window) + ${alerts.routed} routed (${alerts.bySeverity.map(([s, n]) => `${n} ${s}`).join(", ")})`);
   for (const c of alerts.channels) {
     out(`   ${c.label}, minimum severity ${c.minSeverity}: ${alerts.routed} routed = ${c.queued} queued + ${c.belowMinimum} below ${c.minSeverity}; ` +
-      `${c.delivered} delivered in ${plural(c.messages, "message")}${c.notDelivered ? `, ${c.notDelivered} not delivered yet (amlguard alerts pending)` : ""}`);
+      `${c.delivered} delivered in ${plural(c.messages, "message")}${c.notDelivered ? `, ${c.notDelivered} waiting for a retry (the channel refused the last round; amlguard alerts pending --sandbox lists them)` : ""}`);
   }
   out(`   Rendered cards and emails: ${result.galleryPath}`);
   out();

@@ -1,5 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
+import { checkConnectionString } from "./connection-string.js";
 
 /** Where amlguard keeps its state: a connection string (Azurite, local) or an account URL with a managed identity. */
 export type TableStorageTarget = { connectionString: string } | { endpoint: string; credential: TokenCredential };
@@ -41,6 +42,7 @@ export function openTable(target: TableStorageTarget, name: string): Promise<Tab
 
 async function createTableClient(target: TableStorageTarget, name: string): Promise<TableClient> {
   const options: TableServiceClientOptions = { retryOptions: { maxRetries: 4 } };
+  if ("connectionString" in target) checkConnectionString(target.connectionString); // the SDK's own errors are TypeErrors
   const client =
     "connectionString" in target
       ? TableClient.fromConnectionString(target.connectionString, name, { ...options, allowInsecureConnection: isLoopback(target.connectionString) })

@@ -44,10 +44,10 @@ function printNext(out: (text?: string) => void, result: DemoResult, cwd: string
   const dir = relative(cwd, result.stateDir) || ".";
   out(`What next: the demo's state is kept in ${dir}${serving ? " when you stop it (Ctrl-C)" : ""} (audit trail, alert outbox, exemptions, the estate as left):`);
   out("  npx amlguard audit --sandbox           # the audit trail above, with before/after and undo (--json for all fields)");
-  out("  npx amlguard alerts pending --sandbox  # alerts not delivered yet");
+  out("  npx amlguard alerts pending --sandbox  # the emails the busy relay refused, waiting for their retry");
   out("  npx amlguard scan --sandbox            # the estate as the demo left it");
   out("  npx amlguard demo --serve              # the same, then keep the sandbox serving until Ctrl-C");
-  out(`  open ${relative(cwd, result.galleryPath)}          # the Teams cards and emails as rendered`);
+  out(`  open ${relative(cwd, result.galleryPath)}        # the Teams cards and emails as rendered`);
 }
 
 /**
