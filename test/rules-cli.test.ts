@@ -55,7 +55,7 @@ describe("alerts carry the rule's compliance ids", () => {
     ruleId: rule.id,
     compliance: rule.compliance,
     title: rule.title,
-    evidence: "none of the workspace's 0 diagnostic setting(s) collects resource logs",
+    evidence: "none of the workspace's 0 diagnostic settings collects resource logs",
     at: "2026-11-25T02:00:00.000Z",
   };
 

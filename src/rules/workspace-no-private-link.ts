@@ -37,7 +37,7 @@ export const workspaceNoPrivateLink: Rule = {
     const approved = list.filter((c) => enumEquals(readPath(c, STATUS), "Approved")).length;
     if (approved > 0) return PASS;
     const states = list.map((c) => String(readPath(c, STATUS) ?? "no state")).join(", ");
-    return fail(`no approved private endpoint connection (${list.length} connection(s)${states ? `: ${states}` : ""})`, {
+    return fail(`no approved private endpoint connection (${list.length} ${list.length === 1 ? "connection" : "connections"}${states ? `: ${states}` : ""})`, {
       [`${CONNECTIONS}.count`]: list.length,
       [`${CONNECTIONS}.approved`]: approved,
     });

@@ -47,7 +47,7 @@ export const workspaceNoResourceLogs: Rule = {
     // The pipeline evaluates this rule only with the settings read (declared in `related`); never pass on none read.
     const settings = inputs?.diagnosticSettings ?? [];
     if (settings.some(collectsResourceLogs)) return PASS;
-    return fail(`none of the workspace's ${settings.length} diagnostic setting(s) collects resource logs`, {
+    return fail(`none of the workspace's ${settings.length} diagnostic ${settings.length === 1 ? "setting" : "settings"} collects resource logs`, {
       diagnosticSettings: settings.length,
       collectingResourceLogs: 0,
     });
