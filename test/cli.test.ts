@@ -65,7 +65,7 @@ describe("amlguard evaluate", () => {
     const result = await cli(["evaluate", file("t.json", armExample("compute-get-amlcompute"))]);
     expect(result.stdout).toMatch(/^SEVERITY\s+RULE\s+RESOURCE\s+EVIDENCE/);
     expect(result.stdout).toContain("workspaces123/compute123");
-    expect(result.stdout).toMatch(/3 finding\(s\): 2 high, 1 medium/);
+    expect(result.stdout).toMatch(/3 findings: 2 high, 1 medium/);
   });
 
   it("skips unsupported resource types with a note on stderr", async () => {
