@@ -12,8 +12,8 @@ export interface CliRun {
 
 /**
  * Runs the CLI in-process with captured output, as a pipe would see it (no TTY); optionally stdin, a credential, the
- * authority CA and
- * the directory it runs in (default: a fresh empty one, so no demo state kept in the checkout changes a test).
+ * authority's CA and the directory it runs in (default: a fresh empty one, so no demo state kept in a checkout changes
+ * a test).
  */
 export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, extra: { stdin?: string; credential?: TokenCredential; authorityCa?: string; cwd?: string } = {}): Promise<CliRun> {
   let stdout = "";
