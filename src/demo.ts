@@ -90,8 +90,13 @@ export async function runDemo(io: DemoIo, options: DemoOptions = {}): Promise<De
   step(1, "starting the Azure sandbox: ARM over HTTPS, Azurite (Table Storage), a Teams Workflows receiver, an SMTP sink");
   const staged = await stageDemoState(cwd);
   let committed = false;
-  const sandbox = await startSandbox();
-  const [azurite, teams, smtp] = await Promise.all([startAzuriteTables({ dbPath: staged.tables }), new TeamsWorkflowsReceiver().start(), new SmtpSink().start()]);
+  const started = await Promise.allSettled([startSandbox(), startAzuriteTables({ dbPath: staged.tables }), new TeamsWorkflowsReceiver().start(), new SmtpSink().start()] as const);
+  if (started.some((s) => s.status === "rejected")) {
+    await Promise.allSettled(started.flatMap((s) => (s.status === "fulfilled" ? [s.value.close()] : [])));
+    await staged.discard();
+    throw (started.find((s) => s.status === "rejected") as PromiseRejectedResult).reason;
+  }
+  const [sandbox, azurite, teams, smtp] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [RunningSandbox, RunningAzurite, TeamsWorkflowsReceiver, SmtpSink];
   try {
     const arm = sandbox.arm;
     const botArm = new ArmClient({ endpoint: arm.endpoint, credential: arm.credential(DEMO_BOT), ca: arm.ca });
