@@ -59,6 +59,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .addOption(new Option("--via <source>", "enumerate with").choices(["graph", "arm"]).default("graph"))
     .option("--sandbox", "scan the embedded sandbox instead of Azure (the estate as the last demo left it, if one ran here)")
     .option("--json", "print the result as JSON")
+    .option("--html <file>", "also write the posture report there: one self-contained HTML file")
     .action(lazy("scan"));
 
   program

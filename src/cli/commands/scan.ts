@@ -8,6 +8,7 @@ import { columnsOf, EXIT, UsageError, writeJson, type CliIo } from "../io.js";
 import { progressReporter } from "../progress.js";
 import { fitLine } from "../table.js";
 import { printFindings } from "./evaluate.js";
+import type { buildReport } from "../../report/model.js";
 
 export interface ScanOptions {
   subscription?: string[];
@@ -16,6 +17,8 @@ export interface ScanOptions {
   via: "graph" | "arm";
   sandbox?: boolean;
   json?: boolean;
+  /** Also write the posture report (one self-contained HTML file) there. */
+  html?: string;
 }
 
 /** `amlguard scan`: the estate through Resource Graph (one paged query) or ARM enumeration. */
@@ -24,6 +27,8 @@ export async function run(io: CliIo, _args: string[], options: ScanOptions): Pro
   if (options.resourceGroup !== undefined) checkName("--resource-group", options.resourceGroup, "resource group name");
   if (options.managementGroup !== undefined) checkName("--management-group", options.managementGroup, "management group id");
   if (options.managementGroup && options.via === "arm") throw new UsageError("--management-group needs --via graph (ARM enumeration works per subscription)");
+  // A report that cannot be written is refused before anything is scanned (exit 2, nothing written).
+  if (options.html !== undefined) await checkHtmlPath(options.html);
   if (options.sandbox) {
     const { startSandbox } = await import("../../sandbox/index.js");
     const { createEndpointClients } = await import("../../adapters.js");
@@ -58,15 +63,17 @@ function describeScope(scope: EstateScope): string {
  * Scans and prints. What was not checked is never shown as compliant: a scope that could not be read is an error
  * (exit 2, nothing on stdout but what was read), an empty or unmatched scope a warning with its own exit code (3).
  */
-export async function scanAndPrint(io: CliIo, clients: Pick<AzureClients, "arm" | "graph">, scope: EstateScope, options: { json?: boolean } = {}): Promise<number> {
+export async function scanAndPrint(io: CliIo, clients: Pick<AzureClients, "arm" | "graph">, scope: EstateScope, options: { json?: boolean; html?: string } = {}): Promise<number> {
   const via = scope.via === "arm" ? "ARM" : "Resource Graph";
   if (scope.subscriptions.length === 0 && !scope.managementGroup) {
     if (options.json) writeJson(io, { via: scope.via, subscriptions: [], checked: 0, findings: [], errors: [] });
+    if (options.html) await writeHtml(io, options.html, EMPTY_SCAN, scope);
     return nothingChecked(io, "no subscription in scope");
   }
   const progress = progressReporter(io.stderr, `scan via ${via}`);
   const result = await scanEstate(estateSource(clients, scope), (p) => progress.update(p));
   progress.done();
+  if (options.html) await writeHtml(io, options.html, result, scope);
   const { findings, errors } = result;
   const checked = Object.values(result.resourceCounts).reduce((a, b) => a + b, 0);
   if (options.json) {
@@ -106,6 +113,31 @@ export async function scanAndPrint(io: CliIo, clients: Pick<AzureClients, "arm" 
     if (findings.length) io.stdout.write(`\n${summaryTables(findings, columnsOf(io.stdout))}\n`);
   }
   return findings.length ? EXIT.findings : EXIT.ok;
+}
+
+const EMPTY_SCAN: Parameters<typeof buildReport>[0] = {
+  findings: [],
+  resourceCounts: { workspace: 0, compute: 0, onlineEndpoint: 0, onlineDeployment: 0, registry: 0 },
+  violating: [],
+  errors: [],
+  computeSource: { via: "graph", reason: "not checked: no subscription in scope" },
+};
+
+async function checkHtmlPath(path: string): Promise<void> {
+  const { checkReportPath, ReportPathError } = await import("../../report/write.js");
+  try {
+    await checkReportPath(path);
+  } catch (error) {
+    throw error instanceof ReportPathError ? new UsageError(error.message) : error;
+  }
+}
+
+/** The posture report (src/report/), loaded only when asked for; its path goes to stderr, stdout stays the result. */
+async function writeHtml(io: CliIo, path: string, result: Parameters<typeof buildReport>[0], scope: EstateScope): Promise<void> {
+  const [{ buildReport: build }, { writeReport }] = await Promise.all([import("../../report/model.js"), import("../../report/write.js")]);
+  const report = build(result, { via: scope.via, subscriptions: scope.subscriptions, ...(scope.managementGroup ? { managementGroup: scope.managementGroup } : {}), ...(scope.resourceGroup ? { resourceGroup: scope.resourceGroup } : {}) }, new Date());
+  await writeReport(path, report);
+  io.stderr.write(`posture report: ${path} (${report.findings.length} findings, ${report.checked} resources checked)\n`);
 }
 
 function nothingChecked(io: CliIo, reason: string): number {
