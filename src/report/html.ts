@@ -37,8 +37,16 @@ export function esc(value: string | number): string {
 }
 /** Free text from outside: inert (no controls, URLs defanged), then escaped. */
 const text = (value: string): string => esc(inertText(value, 2000));
-/** An identifier from outside: whole (never cut, wraps in CSS), no controls, escaped. */
-const id = (value: string): string => `<span class="id">${esc(inertLine(value, 4096))}</span>`;
+/**
+ * An identifier from outside: whole (never cut), no controls, escaped. Each `/segment` is an inline block, so a long
+ * id wraps between segments (never inside a name at a hyphen) and only a segment wider than its cell wraps inside.
+ */
+const id = (value: string): string => {
+  const segments = inertLine(value, 4096).match(/\/*[^/]+|\/+$/g) ?? [""];
+  return `<span class="id">${segments.map((s) => `<span class="seg">${esc(s)}</span>`).join("")}</span>`;
+};
+/** A command to copy: each word an inline block, so a narrow cell wraps between words, never inside a flag or name. */
+const command = (value: string): string => value.split(/( +)/).map((part) => (/^ +$/.test(part) ? part : `<span class="tok">${esc(part)}</span>`)).join("");
 const json = (value: JsonValue): string => text(value === null ? "absent" : JSON.stringify(value));
 const sev = (severity: string): string => `<span class="sev sev-${esc(severity)}">${esc(severity)}</span>`;
 
@@ -127,7 +135,7 @@ function findingRows(f: ReportFinding, index: number): string {
   const action =
     f.action.kind === "plan"
       ? `<dd>${esc(f.action.description)}${f.action.containsOnly ? ` (containment: ${esc(f.action.contains ?? "stops the harm, not the cause")})` : ""}</dd>
-<dt>Undo</dt><dd><pre class="undo">${esc(f.action.undo)}</pre></dd>`
+<dt>Undo</dt><dd><pre class="undo">${command(f.action.undo)}</pre></dd>`
       : `<dd>${esc(f.action.detail)}</dd>`;
   const mapped = [...f.compliance.azurePolicy.map((g) => `Azure Policy ${g}`), ...f.compliance.mcsb.map((m) => `MCSB ${m}`), ...f.compliance.cis.map((c) => `CIS ${c}`)];
   return `<tbody class="finding" data-index="${index}" data-severity="${esc(f.severity)}" data-rule="${esc(f.ruleId)}">
@@ -135,7 +143,7 @@ function findingRows(f: ReportFinding, index: number): string {
 <tr class="detail"><td colspan="4"><dl>
 <dt>Evidence</dt><dd>${observed ? `<ul>${observed}</ul>` : text(f.evidence.summary)}</dd>
 ${tags ? `<dt>Tags</dt><dd><ul class="tags">${tags}</ul></dd>` : ""}
-<dt>Remediation</dt><dd>${esc(f.remediation.prose)}<pre class="az">${esc(f.remediation.az)}</pre><pre class="bicep">${esc(f.remediation.bicep)}</pre></dd>
+<dt>Remediation</dt><dd>${esc(f.remediation.prose)}<pre class="az">${command(f.remediation.az)}</pre><pre class="bicep">${esc(f.remediation.bicep)}</pre></dd>
 <dt>amlguard action</dt>${action}
 <dt>Controls</dt><dd>${mapped.length ? mapped.map((m) => `<code>${esc(m)}</code>`).join(" · ") : '<span class="nomap">none</span>'}</dd>
 </dl></td></tr></tbody>`;

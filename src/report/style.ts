@@ -15,6 +15,7 @@ table.counts{width:auto;min-width:22em}
 section,header{background:#fff;border:1px solid var(--line);border-radius:6px;padding:16px;margin:16px 0}
 code,pre,.id{font-family:ui-monospace,"Cascadia Mono",Consolas,monospace;font-size:12.5px}
 .id,td,th,dd{overflow-wrap:anywhere;word-break:normal}
+.id .seg,pre .tok{display:inline-block;max-width:100%}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;border:1px solid var(--line);border-radius:4px;padding:8px;margin:4px 0}
 table{width:100%;border-collapse:collapse;table-layout:fixed;margin:8px 0}
 th,td{border:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
