@@ -41,13 +41,19 @@ param emailTo string = ''
 @description('Create Azure Communication Services Email (Azure-managed domain) for alert email.')
 param enableEmail bool = false
 
-@description('Log Analytics workspace (resource id) for the spike detector and the traffic-log fix: amlguard gets Log Analytics Reader and a narrow custom role on it, nothing more.')
+@description('Log Analytics workspace (resource id) for the spike detector and the traffic-log fix: amlguard gets Log Analytics Reader and a narrow custom role on it, nothing more. azd: AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID, the app setting of the same name.')
+param logAnalyticsWorkspaceResourceId string = ''
+
+@description('Deprecated (azd: AMLGUARD_SPIKE_WORKSPACE_RESOURCE_ID), accepted for one release: use logAnalyticsWorkspaceResourceId.')
 param spikeWorkspaceResourceId string = ''
 
 @minValue(1)
 @maxValue(30)
 @description('Event Grid delivery attempts per event; the last one alerts instead of throwing.')
 param maxDeliveryAttempts int = 30
+
+// One name for the workspace (issue 15): the old azd variable still works for one release when the new one is unset.
+var logAnalyticsWorkspace = empty(logAnalyticsWorkspaceResourceId) ? spikeWorkspaceResourceId : logAnalyticsWorkspaceResourceId
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -75,7 +81,7 @@ module app 'modules/app.bicep' = {
     teamsWebhookUrl: teamsWebhookUrl
     emailTo: emailTo
     enableEmail: enableEmail
-    spikeWorkspaceResourceId: spikeWorkspaceResourceId
+    logAnalyticsWorkspaceResourceId: logAnalyticsWorkspace
     maxDeliveryAttempts: maxDeliveryAttempts
   }
 }
@@ -94,20 +100,20 @@ module access 'modules/watched-subscription.bicep' = [
 ]
 
 // The Log Analytics workspace the spike detector queries and the traffic-log fix sends to: roles on it alone.
-module logAnalyticsRole 'modules/log-analytics-target-role.bicep' = if (!empty(spikeWorkspaceResourceId)) {
-  name: 'amlguard-log-analytics-role-${uniqueString(spikeWorkspaceResourceId, environmentName)}'
-  scope: subscription(split(spikeWorkspaceResourceId, '/')[2])
+module logAnalyticsRole 'modules/log-analytics-target-role.bicep' = if (!empty(logAnalyticsWorkspace)) {
+  name: 'amlguard-log-analytics-role-${uniqueString(logAnalyticsWorkspace, environmentName)}'
+  scope: subscription(split(logAnalyticsWorkspace, '/')[2])
   params: {
-    workspaceResourceId: spikeWorkspaceResourceId
+    workspaceResourceId: logAnalyticsWorkspace
     environmentName: environmentName
   }
 }
 
-module logAnalyticsAccess 'modules/log-analytics-access.bicep' = if (!empty(spikeWorkspaceResourceId)) {
+module logAnalyticsAccess 'modules/log-analytics-access.bicep' = if (!empty(logAnalyticsWorkspace)) {
   name: 'amlguard-log-analytics-access'
-  scope: resourceGroup(split(spikeWorkspaceResourceId, '/')[2], split(spikeWorkspaceResourceId, '/')[4])
+  scope: resourceGroup(split(logAnalyticsWorkspace, '/')[2], split(logAnalyticsWorkspace, '/')[4])
   params: {
-    workspaceName: last(split(spikeWorkspaceResourceId, '/'))
+    workspaceName: last(split(logAnalyticsWorkspace, '/'))
     principalId: app.outputs.identityPrincipalId
     targetRoleId: logAnalyticsRole!.outputs.roleDefinitionId
   }

@@ -2,6 +2,7 @@ import { GUID_PATTERN, SEVERITIES, type Severity } from "./shared/types.js";
 import { z } from "zod";
 import type { RuleMode } from "./pipeline/settings.js";
 import { canonicalRuleId } from "./rules/index.js";
+import { SCHEDULE_DEFAULTS, scheduleProblem } from "./schedule.js";
 import { describeIssues } from "./validation.js";
 import { parseDuration } from "./shared/duration.js";
 import type { EntraAuthSettings } from "./auth/entra-token.js";
@@ -46,6 +47,39 @@ const optionalGuid = z
   .transform((v) => (v ? v.trim() : undefined))
   .pipe(z.string().regex(GUID_PATTERN, "must be a GUID").optional());
 
+/** A timer's NCRONTAB schedule (src/schedule.ts), defaulting to the code's own. */
+const schedule = (setting: keyof typeof SCHEDULE_DEFAULTS) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const text = value?.trim() || SCHEDULE_DEFAULTS[setting];
+      const problem = scheduleProblem(text);
+      if (problem) ctx.addIssue({ code: "custom", message: problem, input: value });
+      return text;
+    });
+
+/**
+ * A duration in the unit its setting names (…_MINUTES, …_HOURS, …_DAYS): whole numbers only, so "24h" or "1.5" is
+ * refused with the unit and the range rather than read as something else.
+ */
+const duration = (unit: "minutes" | "hours" | "days", min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const text = value?.trim() ?? "";
+      if (text === "") return fallback;
+      const range = `from ${min} to ${max} ${unit}`;
+      if (!/^\d+$/.test(text)) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number of ${unit} (the unit is in the setting's name), ${range}, like ${fallback}`, input: value });
+        return fallback;
+      }
+      const n = Number(text);
+      if (n < min || n > max) ctx.addIssue({ code: "custom", message: `must be ${range}`, input: value });
+      return n;
+    });
+
 /** Settings from the environment (Function App settings, local.settings.json or the shell). Table in README. */
 export const configSchema = z.object({
   AMLGUARD_ARM_ENDPOINT: z.string().url().startsWith("https://", "must be https").default("https://management.azure.com"),
@@ -68,8 +102,9 @@ export const configSchema = z.object({
   AMLGUARD_EMAIL_MIN_SEVERITY: z.enum(SEVERITIES).default("high"),
   AMLGUARD_ACS_ENDPOINT: z.string().url("must be a URL").startsWith("https://", "must be https").optional(),
   AMLGUARD_SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be smtp:// or smtps://").optional(),
-  AMLGUARD_ALERT_DEDUPE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
-  AMLGUARD_ALERT_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(24),
+  AMLGUARD_ALERT_DEDUPE_MINUTES: duration("minutes", 0, 10_080, 60),
+  AMLGUARD_ALERT_TTL_HOURS: duration("hours", 1, 168, 24),
+  AMLGUARD_OUTBOX_SCHEDULE: schedule("AMLGUARD_OUTBOX_SCHEDULE"),
   AMLGUARD_PORTAL_URL: z.string().url().startsWith("https://").default("https://portal.azure.com"),
   // Mode approve: how long a proposal waits for a decision, and where the Function App is reached (links in alerts).
   AMLGUARD_PROPOSAL_TTL: z
@@ -108,7 +143,7 @@ export const configSchema = z.object({
     .optional()
     .transform((value) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(GUID_PATTERN, "must be group object ids"))),
-  AMLGUARD_EXEMPTION_MAX_DAYS: z.coerce.number().int().min(1).max(366).default(90),
+  AMLGUARD_EXEMPTION_MAX_DAYS: duration("days", 1, 366, 90),
   AMLGUARD_HTTP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
   // Callers of the HTTP API: Entra access tokens validated in-process (src/auth/entra-token.ts).
   AMLGUARD_AUTH_TENANT_ID: optionalGuid,
@@ -129,10 +164,12 @@ export const configSchema = z.object({
   AMLGUARD_MANAGEMENT_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, "must be a management group id").optional(),
   AMLGUARD_SWEEP_VIA: z.enum(["graph", "arm"]).default("graph"),
   AMLGUARD_SWEEP_MAX_WRITES_PER_SUBSCRIPTION: z.coerce.number().int().min(0).max(10_000).default(100),
+  AMLGUARD_SWEEP_SCHEDULE: schedule("AMLGUARD_SWEEP_SCHEDULE"),
   // Failed-authentication spikes.
   AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID: optionalGuid,
   AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i, "must be a Log Analytics workspace resource id").optional(),
   AMLGUARD_LOG_ANALYTICS_ENDPOINT: z.string().regex(/^https:\/\/.+\/v1$/, "must be https and end in /v1").default("https://api.loganalytics.io/v1"),
+  AMLGUARD_SPIKES_SCHEDULE: schedule("AMLGUARD_SPIKES_SCHEDULE"),
 });
 
 export type StorageSetting = { connectionString: string } | { endpoint: string } | undefined;

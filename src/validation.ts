@@ -41,7 +41,7 @@ function phrase(issue: z.core.$ZodIssue): string {
     case "invalid_value":
       return `must be ${issue.values.length === 1 ? String(issue.values[0]) : `one of ${issue.values.slice(0, 20).map(String).join(", ")}`}`;
     case "invalid_type":
-      return `must be ${{ string: "text", number: "a number", boolean: "true or false", array: "a list", object: "an object" }[issue.expected as string] ?? `a ${issue.expected}`}`;
+      return `must be ${{ string: "text", number: "a number", int: "a whole number", boolean: "true or false", array: "a list", object: "an object" }[issue.expected as string] ?? `a ${issue.expected}`}`;
     case "too_small":
       if (issue.origin === "string") return Number(issue.minimum) <= 1 ? "must not be empty" : `must be at least ${issue.minimum} characters`;
       if (issue.origin === "array" || issue.origin === "set") return `must list at least ${issue.minimum}`;

@@ -61,11 +61,17 @@ describe("least privilege (compiled templates)", () => {
     expect(onWorkspace.map((r) => r.properties.roleDefinitionId).sort()).toEqual(["[parameters('targetRoleId')]", "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('logAnalyticsReader'))]"]);
     const deployments = resourcesOf(main).filter((r) => r.type === "Microsoft.Resources/deployments");
     const access = deployments.find((r) => r.name === "amlguard-log-analytics-access")!;
-    expect(access.condition).toBe("[not(empty(parameters('spikeWorkspaceResourceId')))]");
+    expect(access.condition).toBe("[not(empty(variables('logAnalyticsWorkspace')))]");
     expect(access.resource.properties.parameters.targetRoleId.value).toContain(".outputs.roleDefinitionId.value");
     const role = deployments.find((r) => r.name.includes("amlguard-log-analytics-role"))!;
-    expect(role.condition).toBe("[not(empty(parameters('spikeWorkspaceResourceId')))]");
-    expect(role.resource.subscriptionId).toBe("[split(parameters('spikeWorkspaceResourceId'), '/')[2]]");
+    expect(role.condition).toBe("[not(empty(variables('logAnalyticsWorkspace')))]");
+    expect(role.resource.subscriptionId).toBe("[split(variables('logAnalyticsWorkspace'), '/')[2]]");
+    // One name (issue 15): the azd variable is the app setting's name; the old azd variable is read when it is unset.
+    expect(resolve(main, "[variables('logAnalyticsWorkspace')]")).toBe("[if(empty(parameters('logAnalyticsWorkspaceResourceId')), parameters('spikeWorkspaceResourceId'), parameters('logAnalyticsWorkspaceResourceId'))]");
+    const parameters = JSON.parse(file("infra", "main.parameters.json")).parameters;
+    expect(parameters.logAnalyticsWorkspaceResourceId.value).toBe("${AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID=}");
+    expect(parameters.spikeWorkspaceResourceId.value).toBe("${AMLGUARD_SPIKE_WORKSPACE_RESOURCE_ID=}");
+    expect(file("infra", "hooks", "postdeploy.sh")).toMatch(/AMLGUARD_SPIKE_WORKSPACE_RESOURCE_ID is deprecated/);
   });
 
   it("no wildcard, no Owner, Contributor, Reader or User Access Administrator: only the built-in roles listed here", () => {
@@ -221,13 +227,14 @@ describe("resources and settings (compiled templates)", () => {
     AMLGUARD_SWEEP_MAX_WRITES_PER_SUBSCRIPTION: "default 100",
     AMLGUARD_LOG_ANALYTICS_ENDPOINT: "public cloud",
     AMLGUARD_APPROVAL_CLIENT_ID: "the API's own registration signs approvers in unless a separate SPA registration is named (README)",
+    // The timers' schedules: the code owns the defaults (src/schedule.ts), read at registration (functions/*.ts).
+    AMLGUARD_OUTBOX_SCHEDULE: "code default, every minute",
+    AMLGUARD_SWEEP_SCHEDULE: "code default, daily at 03:00",
+    AMLGUARD_SPIKES_SCHEDULE: "code default, every 15 minutes",
   };
-  // Read by the Functions host (%NAME% in functions/*.ts), by the platform, or by the HTTP API's in-process Entra token
-  // validation (issuer from the tenant, audience of the API's app registration).
+  // Read by the platform, or by the HTTP API's in-process Entra token validation (issuer from the tenant, audience of
+  // the API's app registration).
   const READ_OUTSIDE_CONFIG = new Set([
-    "AMLGUARD_OUTBOX_SCHEDULE",
-    "AMLGUARD_SWEEP_SCHEDULE",
-    "AMLGUARD_SPIKES_SCHEDULE",
     "AzureWebJobsStorage__credential",
     "AzureWebJobsStorage__clientId",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
@@ -243,8 +250,10 @@ describe("resources and settings (compiled templates)", () => {
     expect(written.filter((name) => !read.includes(name) && !READ_OUTSIDE_CONFIG.has(name))).toEqual([]);
     for (const name of READ_OUTSIDE_CONFIG) expect(written, name).toContain(name);
     expect(Object.keys(LEFT_AT_DEFAULT).filter((name) => written.includes(name) || !read.includes(name))).toEqual([]);
+    // No %SETTING% binding expression: an unset setting would stop the host; the registrations apply the code default.
     for (const schedule of ["AMLGUARD_OUTBOX_SCHEDULE", "AMLGUARD_SWEEP_SCHEDULE", "AMLGUARD_SPIKES_SCHEDULE"]) {
-      expect(["alert-outbox.ts", "sweep.ts", "spikes.ts"].some((f) => file("functions", f).includes(`%${schedule}%`)), schedule).toBe(true);
+      expect(["alert-outbox.ts", "sweep.ts", "spikes.ts"].some((f) => file("functions", f).includes(`timerSchedule("${schedule}")`)), schedule).toBe(true);
+      expect(written, schedule).not.toContain(schedule);
     }
   });
 });

@@ -5,4 +5,8 @@
 # azd's prepackage hook ran `npm ci`, so tsx is there. Idempotent: a second `azd up` changes nothing.
 set -eu
 cd "$(dirname "$0")/../.."
+# One name for the Log Analytics workspace since issue 15; the old azd variable is still read for one release.
+if [ -n "${AMLGUARD_SPIKE_WORKSPACE_RESOURCE_ID:-}" ] && [ -z "${AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID:-}" ]; then
+  echo "warning: AMLGUARD_SPIKE_WORKSPACE_RESOURCE_ID is deprecated and will stop working in the next release: azd env set AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID '<the same id>'" >&2
+fi
 exec npx --no-install tsx scripts/postdeploy.ts

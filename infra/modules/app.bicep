@@ -16,7 +16,7 @@ param dryRun bool
 param teamsWebhookUrl string
 param emailTo string
 param enableEmail bool
-param spikeWorkspaceResourceId string
+param logAnalyticsWorkspaceResourceId string
 param maxDeliveryAttempts int
 
 var appName = 'func-amlguard-${resourceToken}'
@@ -195,14 +195,12 @@ var baseSettings = {
   // The HTTP API validates Entra access tokens in-process: issuer from the tenant, audience of the API's registration.
   AMLGUARD_AUTH_TENANT_ID: tenant().tenantId
   AMLGUARD_AUTH_AUDIENCE: authAudience
-  AMLGUARD_OUTBOX_SCHEDULE: '0 */1 * * * *'
-  AMLGUARD_SWEEP_SCHEDULE: '0 0 3 * * *'
-  AMLGUARD_SPIKES_SCHEDULE: '0 */15 * * * *'
+  // No *_SCHEDULE settings: the code owns the timers' defaults and validates an override (src/schedule.ts).
 }
 // The spike detector queries this workspace (its customer id); its resource id builds the portal deep link.
-var spikeSettings = empty(spikeWorkspaceResourceId) ? {} : {
-  AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID: reference(spikeWorkspaceResourceId, '2025-07-01').customerId
-  AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: spikeWorkspaceResourceId
+var spikeSettings = empty(logAnalyticsWorkspaceResourceId) ? {} : {
+  AMLGUARD_LOG_ANALYTICS_WORKSPACE_ID: reference(logAnalyticsWorkspaceResourceId, '2025-07-01').customerId
+  AMLGUARD_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: logAnalyticsWorkspaceResourceId
 }
 var teamsSettings = empty(teamsWebhookUrl) ? {} : {
   AMLGUARD_TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=teams-webhook-url)'
