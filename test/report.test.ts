@@ -173,3 +173,31 @@ describe("amlguard scan --html: paths and empty scopes", () => {
     expect(html).not.toMatch(/No findings on/);
   });
 });
+
+describe("the posture report's content (no browser)", () => {
+  const empty = { workspace: 0, compute: 0, onlineEndpoint: 0, onlineDeployment: 0, registry: 0 };
+
+  it("a scope part that could not be read makes the report incomplete, never compliant, and says which part", () => {
+    const report = buildReport(
+      { findings: [], resourceCounts: { ...empty, workspace: 3 }, violating: [], errors: [{ scope: `/subscriptions/${SUB}`, message: "AuthorizationFailed: no read access" }], computeSource: { via: "graph", reason: "not checked: the Resource Graph query failed" } },
+      { via: "graph", subscriptions: [SUB] },
+      new Date("2026-11-25T12:00:00Z"),
+    );
+    expect(report.verdict.kind).toBe("incomplete");
+    expect(report.verdict.text).toContain("not an all-clear");
+    expect(report.notChecked).toEqual(expect.arrayContaining([{ what: `/subscriptions/${SUB}`, why: "could not be read: AuthorizationFailed: no read access" }, { what: "computes", why: "not checked: the Resource Graph query failed" }]));
+    expect(report.notChecked.map((n) => n.what)).toEqual(expect.arrayContaining(["registries", "online endpoints"]));
+  });
+
+  it("groups by workspace (registries belong to none) and maps findings to controls", async () => {
+    const result = await scanEstate({ via: "graph", errors: [], computeSource: { via: "graph", reason: "test" }, async *pages() { yield [hostile]; } });
+    const report = buildReport(result, { via: "graph", subscriptions: [], managementGroup: "mg-ml" }, new Date("2026-11-25T12:00:00Z"));
+    expect(report.byWorkspace).toEqual([{ key: hostile.id, count: report.findings.length, resources: 1 }]);
+    expect(report.bySubscription).toEqual([{ key: SUB, count: report.findings.length, resources: 1 }]);
+    const html = (await import("../src/report/html.js")).renderReportHtml(report);
+    expect(html).toContain("mg-ml");
+    expect(html).not.toContain("<img");
+    expect(html).not.toMatch(/<script/i);
+  });
+});
+
