@@ -137,7 +137,10 @@ export function buildReport(result: Pick<ScanResult, "findings" | "resourceCount
     });
   const checked = Object.values(result.resourceCounts).reduce((a, b) => a + b, 0);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length])) as Record<Severity, number>;
-  const byRule = grouped(findings, (f) => f.ruleId).map((g) => ({ ...g, severity: ruleById(g.key)?.severity ?? "low" }));
+  // Most severe first, then the most findings: where to look first.
+  const byRule = grouped(findings, (f) => f.ruleId)
+    .map((g) => ({ ...g, severity: ruleById(g.key)?.severity ?? ("low" as Severity) }))
+    .sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || b.count - a.count || a.key.localeCompare(b.key));
   const coverage: RuleCoverage[] = RULES.map((rule) => ({
     rule: { id: rule.id, title: rule.title, severity: rule.severity, appliesTo: rule.appliesTo, compliance: rule.compliance },
     inScope: rule.appliesTo.reduce((n, kind) => n + result.resourceCounts[kind], 0),
