@@ -2,8 +2,8 @@
  * The README's pictures, rendered in headless Chromium (Debian's chromium package): npm run screenshots.
  *  - docs/screenshots/posture-report.png: the top of `amlguard scan --sandbox --html` (scope, counts, verdict,
  *    severity summary, what was not checked); posture-report-finding.png: one finding with evidence and undo.
- *  - docs/screenshots/alert-card.png: one single-alert Adaptive Card, an alert the demo's pipeline raised, rendered by
- *    the gallery's renderer (the adaptivecards library, as `npm run check:gallery` does).
+ *  - docs/screenshots/alert-card.png: one single-alert Adaptive Card from the alert gallery the demo writes (the
+ *    adaptivecards library renders it, as `npm run check:gallery` does): a remediation, with its undo command.
  * Everything is offline: the pages fetch nothing, and any request that is not a file is refused.
  */
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
@@ -12,10 +12,8 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
 import { createEndpointClients } from "../src/adapters.js";
-import { alertCard } from "../src/alerts/teams-card.js";
 import { scanAndPrint } from "../src/cli/commands/scan.js";
 import { runDemo } from "../src/demo.js";
-import { writeGallery } from "../src/sandbox/gallery.js";
 import { startSandbox } from "../src/sandbox/index.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -38,16 +36,9 @@ try {
   await sandbox.close();
 }
 
-// 2. One alert the demo's pipeline raised: a remediation with its undo command (the most a card carries).
-process.stderr.write("screenshots: running the demo for a real alert\n");
+// 2. The alert gallery the demo writes (each alert as its single card, and the digest the receiver got).
+process.stderr.write("screenshots: running the demo for its alert gallery\n");
 const demo = await runDemo({ progress: () => undefined }, { galleryPath: join(work, "demo-alerts.html") });
-const alert =
-  demo.alerts.find((a) => a.outcome === "remediated" && a.undo && a.ruleId === "workspace-public-network-access") ??
-  demo.alerts.find((a) => a.outcome === "remediated" && a.undo) ??
-  demo.alerts[0];
-if (!alert) throw new Error("the demo raised no alert to render");
-const cardPage = join(work, "alert-card.html");
-await writeGallery(cardPage, [{ at: alert.at, card: alertCard(alert) }], []);
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
@@ -72,15 +63,19 @@ try {
   await report.page.locator("table.findings").screenshot({ path: join(OUT, "posture-report-finding.png") });
   written.push("posture-report.png", "posture-report-finding.png");
 
-  const card = await open(cardPage, 800, 1200);
+  const card = await open(demo.galleryPath, 900, 1400);
   // Page expressions as strings: this script is compiled without DOM types.
   await card.page.waitForFunction("document.body.dataset.rendered !== undefined", undefined, { timeout: 10_000 });
-  if (Number(await card.page.evaluate("document.body.dataset.rendered")) !== 1) throw new Error("the alert card did not render");
-  await card.page.locator(".card").first().screenshot({ path: join(OUT, "alert-card.png") });
+  // A single card of a public workspace the demo's pipeline remediated: evidence, what was done, the undo, next step.
+  const singles = card.page.locator('.card[data-kind="single"]').filter({ hasText: "Remediated by amlguard" });
+  const workspace = singles.filter({ hasText: "workspace-public-network-access" }).first();
+  const chosen = (await workspace.count()) ? workspace : singles.first();
+  if ((await chosen.count()) === 0) throw new Error("the demo's gallery has no single remediated card");
+  await chosen.screenshot({ path: join(OUT, "alert-card.png") });
   written.push("alert-card.png");
   const errors = [...report.errors, ...card.errors];
   if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
 } finally {
   await browser.close();
 }
-process.stdout.write(`${JSON.stringify({ written: written.map((name) => `docs/screenshots/${name}`), alert: { outcome: alert.outcome, ruleId: alert.ruleId } })}\n`);
+process.stdout.write(`${JSON.stringify({ written: written.map((name) => `docs/screenshots/${name}`) })}\n`);
