@@ -151,7 +151,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const names = tableNames(prefix);
     const alerting = {
       outbox: new Outbox(await openTable(storage, names.outbox), { ttlMs: 24 * 3_600_000, now: () => outboxClock.now }),
-      dedupe: new AlertDedupe(await openTable(storage, names.dedupe), 24 * 3_600_000),
+      dedupe: new AlertDedupe(24 * 3_600_000),
     };
     let outboxRounds = 0;
     const dispatchRound = async (): Promise<void> => {

@@ -76,7 +76,7 @@ export async function openManual(target: TableStorageTarget, allowedSubscription
   return { allowedSubscriptions, inflight: new InflightRequests(inflight), rateLimiter: new RateLimiter(rateLimit, perMinute) };
 }
 
-/** The outbox and dedupe tables for a set of channels. */
+/** The outbox (which also holds the dedupe marks) for a set of channels. */
 export async function openAlerting(
   target: TableStorageTarget,
   channels: AlertChannel[],
@@ -84,11 +84,10 @@ export async function openAlerting(
   prefix?: string,
 ): Promise<Alerting> {
   const names = tableNames(prefix);
-  const [outbox, dedupe] = await Promise.all([openTable(target, names.outbox), openTable(target, names.dedupe)]);
   return {
     channels,
-    outbox: new Outbox(outbox, { ttlMs: options.ttlMs, ...(options.baseBackoffMs ? { baseBackoffMs: options.baseBackoffMs } : {}) }),
-    dedupe: new AlertDedupe(dedupe, options.dedupeWindowMs),
+    outbox: new Outbox(await openTable(target, names.outbox), { ttlMs: options.ttlMs, ...(options.baseBackoffMs ? { baseBackoffMs: options.baseBackoffMs } : {}) }),
+    dedupe: new AlertDedupe(options.dedupeWindowMs),
   };
 }
 

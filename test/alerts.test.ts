@@ -12,6 +12,7 @@ import type { Logger } from "../src/log.js";
 import { AcsEmailSandbox } from "../src/sandbox/acs-email.js";
 import { adaptiveCardProblems } from "../src/sandbox/adaptive-card-check.js";
 import { startAzuriteTables, type RunningAzurite } from "../src/sandbox/azurite.js";
+import { TableStorageProxy } from "../src/sandbox/storage-proxy.js";
 import { SmtpSink } from "../src/sandbox/smtp-sink.js";
 import { TeamsWorkflowsReceiver } from "../src/sandbox/teams-receiver.js";
 import { openTable } from "../src/state/tables.js";
@@ -220,7 +221,7 @@ describe("routing and dedupe", () => {
   it("routes by each channel's minimum severity and drops repeats within the window", async () => {
     const clock = { now: Date.now() };
     const outbox = await freshOutbox(clock);
-    const dedupe = new AlertDedupe(await openTable({ connectionString: azurite.connectionString }, `d${randomBytes(5).toString("hex")}`), 60 * 60_000, () => clock.now);
+    const dedupe = new AlertDedupe(60 * 60_000, () => clock.now);
     const teamsChannel = new TeamsChannel(teams.webhookUrl, "medium", { ca: teams.ca });
     const email = new SmtpChannel(smtp.url, "amlguard@contoso.example", ["secops@contoso.example"], "high");
     const router = new AlertRouter([teamsChannel, email], outbox, dedupe, captureLog());
@@ -233,6 +234,54 @@ describe("routing and dedupe", () => {
     clock.now += 61 * 60_000;
     await router.send(alert({ severity: "high" }));
     expect((await outbox.undelivered()).length).toBe(5);
+  });
+});
+
+describe("dedupe marks written with the alert they stand for (one Table transaction per channel)", () => {
+  it("of concurrent twins, one alert is queued per channel; after the window, one again; each first queueing is one storage call", async () => {
+    const proxy = await new TableStorageProxy(azurite.connectionString).start();
+    try {
+      const clock = { now: Date.now() };
+      const name = `o${randomBytes(5).toString("hex")}`;
+      const outbox = new Outbox(await openTable({ connectionString: proxy.connectionString }, name), { ttlMs: 24 * 3_600_000, now: () => clock.now });
+      const dedupe = new AlertDedupe(60 * 60_000, () => clock.now);
+      const callsFrom = (from: number) => proxy.calls.slice(from).filter((c) => c.table === name).map((c) => c.operation);
+
+      let from = proxy.calls.length;
+      expect(await outbox.enqueue("teams", alert(), dedupe)).toBe(true);
+      expect(callsFrom(from)).toEqual(["batch"]);
+      from = proxy.calls.length;
+      expect(await outbox.enqueue("teams", alert(), dedupe)).toBe(false);
+      expect(callsFrom(from)).toEqual(["batch", "get"]);
+      // Another channel has its own mark.
+      expect(await outbox.enqueue("email", alert(), dedupe)).toBe(true);
+
+      const twins = async () => (await Promise.all(Array.from({ length: 6 }, () => outbox.enqueue("teams", alert({ resourceId: `${WS}/computes/twin` }), dedupe)))).filter(Boolean).length;
+      expect(await twins()).toBe(1);
+      clock.now += 59 * 60_000;
+      expect(await twins()).toBe(0);
+      clock.now += 2 * 60_000;
+      expect(await twins()).toBe(1);
+
+      const queued = (await outbox.all()).map((e) => `${e.channel}:${e.alert.resourceId.split("/").pop()}`).sort();
+      expect(queued).toEqual(["email:ci-bob", "teams:ci-bob", "teams:twin", "teams:twin"]);
+      expect((await outbox.undelivered()).length).toBe(4);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a mark is never written without its alert: an alert the table refuses leaves no mark behind", async () => {
+    const clock = { now: Date.now() };
+    const outbox = await freshOutbox(clock);
+    const dedupe = new AlertDedupe(60 * 60_000, () => clock.now);
+    // Table Storage refuses a string property over 64 KiB (learn.microsoft.com/rest/api/storageservices/understanding-the-table-service-data-model).
+    const tooLarge = alert({ evidence: "sshSettings.sshPublicAccess is Enabled", rationale: "x".repeat(70_000) });
+    await expect(outbox.enqueue("teams", tooLarge, dedupe)).rejects.toThrow();
+    expect(await outbox.all()).toEqual([]);
+    // Same dedupe key (resource, rule, outcome, evidence): not suppressed, since nothing was queued.
+    expect(await outbox.enqueue("teams", alert(), dedupe)).toBe(true);
+    expect((await outbox.all()).length).toBe(1);
   });
 });
 

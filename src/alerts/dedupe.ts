@@ -1,30 +1,31 @@
 import { createHash } from "node:crypto";
-import type { TableClient } from "@azure/data-tables";
-import { claimRow } from "../state/claim.js";
 import type { Alert } from "./alert.js";
 
 /**
- * Suppresses the same alert (resource, rule, outcome, evidence) seen again within a window, across instances:
- * a conditional insert per key, re-armed with its ETag once the window has passed.
+ * What makes two alerts the same (resource, rule, outcome, evidence, or the alert's own dedupe key) and how long the
+ * second is dropped. The marks that remember an alert was queued live in the outbox, one per channel beside that
+ * channel's alerts, so that marking an alert and queueing it are one Table transaction (Outbox.enqueue): across
+ * instances, the same alert within the window is queued once per channel, and never marked without being queued.
  */
 export class AlertDedupe {
   constructor(
-    private readonly table: TableClient,
-    private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
+    readonly windowMs: number,
+    private readonly clock: () => number = Date.now,
   ) {}
 
-  async firstInWindow(alert: Alert): Promise<boolean> {
-    const key = createHash("sha256")
+  keyOf(alert: Alert): string {
+    return createHash("sha256")
       .update(alert.dedupeKey ?? [alert.resourceId.toLowerCase(), alert.ruleId ?? "", alert.outcome, alert.evidence ?? ""].join("|"))
       .digest("hex")
       .slice(0, 40);
-    const result = await claimRow<{ at: string }>(
-      this.table,
-      { partitionKey: key, rowKey: "seen" },
-      () => ({ at: new Date(this.now()).toISOString() }),
-      (existing) => this.now() - Date.parse(existing.at) >= this.windowMs,
-    );
-    return result.held;
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  /** A mark made at `at` no longer suppresses: the window has passed. */
+  expired(at: string): boolean {
+    return this.now() - Date.parse(at) >= this.windowMs;
   }
 }

@@ -3,8 +3,10 @@ import { odata, type TableClient } from "@azure/data-tables";
 import { chunk } from "../concurrency.js";
 import type { Logger } from "../log.js";
 import { claimRow } from "../state/claim.js";
+import { statusOf } from "../state/tables.js";
 import type { Alert } from "./alert.js";
 import { DeliveryError, type AlertChannel, type ChannelName } from "./channels.js";
+import type { AlertDedupe } from "./dedupe.js";
 
 export type OutboxStatus = "pending" | "delivered" | "rejected" | "expired";
 
@@ -28,6 +30,18 @@ export interface DispatchReport {
 }
 
 const LEASE_ROW = "~lease";
+/** Dedupe marks: one per channel and alert key, in the channel's partition, beside the alerts they stand for. */
+const SEEN_PREFIX = "~seen-";
+
+/** Whether an outbox row is an alert (not the dispatcher's lease or a dedupe mark). */
+export function isAlertRow(row: { rowKey?: unknown }): boolean {
+  return typeof row.rowKey === "string" && row.rowKey !== LEASE_ROW && !row.rowKey.startsWith(SEEN_PREFIX);
+}
+
+/** Whether an outbox row is a dedupe mark (retention keeps it for the dedupe window). */
+export function isDedupeMark(row: { rowKey?: unknown }): boolean {
+  return typeof row.rowKey === "string" && row.rowKey.startsWith(SEEN_PREFIX);
+}
 /** Up to this many due alerts go out one by one; more become one digest. */
 const DIGEST_THRESHOLD = 3;
 const MAX_PER_DIGEST = 500;
@@ -47,9 +61,16 @@ export class Outbox {
     return (this.options.now ?? Date.now)();
   }
 
-  async enqueue(channel: ChannelName, alert: Alert): Promise<void> {
+  /**
+   * Queues the alert for the channel. With a dedupe, the alert is queued only if the same alert was not queued for
+   * this channel within the window, and the mark saying so is written in the same Table transaction as the alert
+   * (both rows share the channel's partition): one round trip, and no mark without its alert if either fails. Of two
+   * instances queueing the same alert at once, one transaction fails on the mark (409 on insert, 412 on re-arming an
+   * expired mark under its ETag). Returns whether the alert was queued.
+   */
+  async enqueue(channel: ChannelName, alert: Alert, dedupe?: AlertDedupe): Promise<boolean> {
     const now = this.now();
-    await this.table.createEntity({
+    const entry = {
       partitionKey: channel,
       rowKey: `${String(now).padStart(15, "0")}-${randomBytes(6).toString("hex")}`,
       alert: JSON.stringify(alert),
@@ -57,13 +78,45 @@ export class Outbox {
       attempts: 0,
       nextAttemptAt: new Date(now).toISOString(),
       expiresAt: new Date(now + this.options.ttlMs).toISOString(),
-    });
+    };
+    if (!dedupe) {
+      await this.table.createEntity(entry);
+      return true;
+    }
+    const mark = { partitionKey: channel, rowKey: `${SEEN_PREFIX}${dedupe.keyOf(alert)}`, at: new Date(dedupe.now()).toISOString() };
+    // Entity group transactions are atomic: if the mark's insert fails, the alert's does not happen either
+    // (learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.table.submitTransaction([["create", mark], ["create", entry]]);
+        return true;
+      } catch (error) {
+        if (statusOf(error) !== 409) throw error;
+      }
+      let seen: { at?: unknown; etag: string };
+      try {
+        seen = await this.table.getEntity<{ at?: unknown }>(channel, mark.rowKey);
+      } catch (error) {
+        // The mark was purged between the insert and the read: insert again.
+        if (statusOf(error) === 404 && attempt < 2) continue;
+        throw error;
+      }
+      if (typeof seen.at !== "string" || !dedupe.expired(seen.at)) return false;
+      try {
+        await this.table.submitTransaction([["update", mark, "Replace", { etag: seen.etag }], ["create", entry]]);
+        return true;
+      } catch (error) {
+        // Another instance re-armed it between our read and our write: that one queued the alert.
+        if (statusOf(error) === 412) return false;
+        throw error;
+      }
+    }
   }
 
   /** Every entry, delivered or not (chaos accounting). */
   async all(): Promise<OutboxEntry[]> {
     const entries: OutboxEntry[] = [];
-    for await (const row of this.table.listEntities<Record<string, unknown>>()) if (row.rowKey !== LEASE_ROW) entries.push(toEntry(row));
+    for await (const row of this.table.listEntities<Record<string, unknown>>()) if (isAlertRow(row)) entries.push(toEntry(row));
     return entries;
   }
 
@@ -71,7 +124,7 @@ export class Outbox {
   async undelivered(): Promise<OutboxEntry[]> {
     const rows = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`status ne ${"delivered"}` } });
     const entries: OutboxEntry[] = [];
-    for await (const row of rows) if (row.rowKey !== LEASE_ROW) entries.push(toEntry(row));
+    for await (const row of rows) if (isAlertRow(row)) entries.push(toEntry(row));
     return entries;
   }
 
@@ -96,6 +149,7 @@ export class Outbox {
     });
     const due: OutboxEntry[] = [];
     for await (const row of rows) {
+      if (!isAlertRow(row)) continue;
       const entry = toEntry(row);
       if (Date.parse(entry.expiresAt) <= now) {
         await this.update(entry, { status: "expired" });

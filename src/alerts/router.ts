@@ -7,8 +7,8 @@ import type { AlertChannel } from "./channels.js";
 import type { Outbox } from "./outbox.js";
 
 /**
- * The pipeline's AlertSink: logs every alert (Application Insights), drops duplicates within the window, and queues
- * the rest in the outbox for each channel whose minimum severity it meets.
+ * The pipeline's AlertSink: logs every alert (Application Insights) and queues it in the outbox for each channel whose
+ * minimum severity it meets, unless the same alert was queued there within the dedupe window.
  */
 export class AlertRouter implements AlertSink {
   constructor(
@@ -21,12 +21,12 @@ export class AlertRouter implements AlertSink {
   async send(raw: Alert): Promise<void> {
     const alert = inertAlert(raw);
     this.log.warn(`alert: ${alert.outcome}: ${alert.title}`, { severity: alert.severity, ruleId: alert.ruleId, resourceId: alert.resourceId, outcome: alert.outcome, correlationId: alert.correlationId });
-    if (!(await this.dedupe.firstInWindow(alert))) {
-      this.log.info("alert suppressed: the same alert was sent within the dedupe window", { ruleId: alert.ruleId, resourceId: alert.resourceId });
-      return;
-    }
     for (const channel of this.channels) {
-      if (SEVERITY_ORDER.indexOf(alert.severity) <= SEVERITY_ORDER.indexOf(channel.minSeverity)) await this.outbox.enqueue(channel.name, alert);
+      if (SEVERITY_ORDER.indexOf(alert.severity) > SEVERITY_ORDER.indexOf(channel.minSeverity)) continue;
+      // The dedupe mark and the queued alert are one write per channel (Outbox.enqueue).
+      if (!(await this.outbox.enqueue(channel.name, alert, this.dedupe))) {
+        this.log.info("alert suppressed: the same alert was sent within the dedupe window", { channel: channel.name, ruleId: alert.ruleId, resourceId: alert.resourceId });
+      }
     }
   }
 }

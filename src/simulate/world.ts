@@ -123,7 +123,7 @@ export async function startWorld(scenario: Scenario, scenarioPath: string, clock
       alerting: {
         channels: [channel],
         outbox: new Outbox(await table(names.outbox), { ttlMs: config.alerts.ttlMs, now: clock.nowMs }),
-        dedupe: new AlertDedupe(await table(names.dedupe), config.alerts.dedupeWindowMs, clock.nowMs),
+        dedupe: new AlertDedupe(config.alerts.dedupeWindowMs, clock.nowMs),
       },
       manual: {
         allowedSubscriptions: config.subscriptionIds,

@@ -1,4 +1,5 @@
 import { odata, type TableClient } from "@azure/data-tables";
+import { isDedupeMark } from "../alerts/outbox.js";
 import { mapLimit } from "../concurrency.js";
 import { openTable, tableNames, type TableStorageTarget } from "./tables.js";
 
@@ -40,9 +41,10 @@ export async function retentionTargets(storage: TableStorageTarget, dedupeWindow
     { name: "action locks", table: await open(names.locks), maxAgeDays: 7 },
     { name: "in-flight requests", table: await open(names.inflight), maxAgeDays: 1 },
     { name: "rate limits", table: await open(names.rateLimit), maxAgeDays: 1 },
-    { name: "alert dedupe", table: await open(names.dedupe), maxAgeDays: Math.max(1, Math.ceil(dedupeWindowDays)) + 1 },
+    // Dedupe marks (in the outbox, beside their channel's alerts) go a day after their window.
+    { name: "alert dedupe", table: await open(names.outbox), maxAgeDays: Math.max(1, Math.ceil(dedupeWindowDays)) + 1, keep: (row) => !isDedupeMark(row) },
     // Delivered alerts go after a week; pending ones stay until delivered or expired; refused and expired ones after 30 days.
     { name: "alert outbox (delivered)", table: await open(names.outbox), maxAgeDays: 7, keep: (row) => row.status !== "delivered" },
-    { name: "alert outbox (refused, expired)", table: await open(names.outbox), maxAgeDays: 30, keep: (row) => row.status === "pending" || row.status === "delivered" },
+    { name: "alert outbox (refused, expired)", table: await open(names.outbox), maxAgeDays: 30, keep: (row) => row.status === "pending" || row.status === "delivered" || isDedupeMark(row) },
   ];
 }

@@ -13,7 +13,6 @@ export function tableNames(prefix = "amlguard") {
     locks: `${prefix}actions`,
     audit: `${prefix}audit`,
     outbox: `${prefix}outbox`,
-    dedupe: `${prefix}alertdedupe`,
     rateLimit: `${prefix}ratelimit`,
     inflight: `${prefix}inflight`,
     spikes: `${prefix}spikecheckpoints`,
