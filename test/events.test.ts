@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
+import { EventGridDeserializer } from "@azure/eventgrid";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EventError, parseEvent } from "../src/events/parse.js";
+import { EventError, jsonLengthExceeds, parseEvent } from "../src/events/parse.js";
 import { HANDLED_OPERATIONS, madeBySelfIdentity, triage } from "../src/events/triage.js";
 import { fixturePath } from "./helpers/fixtures.js";
 
@@ -124,5 +126,92 @@ describe("loop guard", () => {
     for (const event of [byOid, byAppId, byEvidence]) expect(madeBySelfIdentity(await parseEvent(event), self)).toBe(true);
     expect(madeBySelfIdentity(await parseEvent(base), self)).toBe(false);
     expect(madeBySelfIdentity(await parseEvent(byOid), {})).toBe(false);
+  });
+});
+
+/** What parseEvent read from an Event Grid schema event when it ran the SDK's deserializer on it (the reference). */
+async function throughSdk(input: Record<string, unknown>): Promise<unknown> {
+  try {
+    const [event] = await new EventGridDeserializer().deserializeEventGridEvents(input);
+    return { id: event!.id, eventType: event!.eventType, subject: event!.subject, time: event!.eventTime.getTime(), data: event!.data };
+  } catch (error) {
+    return `not a valid Event Grid or CloudEvents 1.0 event: ${(error as Error).message.split("\n")[0]}`;
+  }
+}
+
+async function throughParse(input: Record<string, unknown>): Promise<unknown> {
+  try {
+    return await parseEvent(input);
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe("parseEvent reads the Event Grid schema as the SDK's deserializer does, without its generic mapper", () => {
+  it("the same events are accepted, with the same fields, and the same are refused, with the same messages", async () => {
+    const fixture = sample("resource-write-success.eventgrid.json");
+    const field = (value: unknown) => fc.oneof(fc.constant(value), fc.constant(undefined), fc.string(), fc.integer(), fc.constant(null));
+    const data = fc.oneof(
+      fc.constant(fixture.data),
+      fc.record({ operationName: fc.oneof(fc.string(), fc.integer()), resourceUri: fc.string(), status: fc.constantFrom("Succeeded", "Failed") }),
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom(0, "", false, null, undefined, [], ["x"], "text", 7, true),
+    );
+    const event = fc.record({
+      id: field(fixture.id),
+      topic: field(fixture.topic),
+      subject: field(fixture.subject),
+      eventType: fc.oneof(field(fixture.eventType), fc.constant("Microsoft.Resources.ResourceActionSuccess")),
+      eventTime: fc.oneof(field(fixture.eventTime), fc.constant("not a time")),
+      dataVersion: field(fixture.dataVersion),
+      metadataVersion: fc.oneof(field("1"), fc.constant("2")),
+      data,
+      source: fc.constantFrom(undefined, "/subscriptions/x"),
+    });
+    await fc.assert(
+      fc.asyncProperty(event, async (raw) => {
+        const input = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
+        const parsed = await throughParse(input);
+        const reference = await throughSdk(input);
+        if (typeof reference === "string") {
+          // Refused by the SDK: refused here with its message.
+          expect(parsed).toBe(reference);
+          return;
+        }
+        const ref = reference as { id: string; eventType: string; subject: string; time: number; data: unknown };
+        if (typeof parsed === "string") {
+          // Refused after the SDK (data): the old path refused it with the same message.
+          const isObject = typeof ref.data === "object" && ref.data !== null && !Array.isArray(ref.data);
+          const dataOf = ref.data as Record<string, unknown>;
+          const expected = !isObject ? "event data is not an object" : typeof dataOf.operationName !== "string" || dataOf.operationName === "" ? "event data.operationName is missing or not a string" : undefined;
+          if (expected) expect(parsed).toBe(expected);
+          else expect(parsed).toMatch(/^event data\.(resourceUri|status) is missing or not a string$/);
+          return;
+        }
+        const event = parsed as Awaited<ReturnType<typeof parseEvent>>;
+        expect({ id: event.id, eventType: event.eventType, subject: event.subject }).toEqual({ id: ref.id, eventType: ref.eventType, subject: ref.subject });
+        if (!Number.isNaN(ref.time)) expect(Date.parse(event.time)).toBe(ref.time);
+        expect(event.handled).toBe(["Microsoft.Resources.ResourceWriteSuccess", "Microsoft.Resources.ResourceActionSuccess"].includes(input.source === undefined ? String(input.eventType) : String(input.type)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("the 1 MB check says what JSON.stringify's length says, for any JSON and any limit", () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 5 }), fc.string({ unit: "binary" }), fc.nat(600), (value, text, limit) => {
+        const object = { value, text, escapes: text.replace(/./g, '"') };
+        expect(jsonLengthExceeds(object, limit)).toBe(JSON.stringify(object).length > limit);
+      }),
+      { numRuns: 1000 },
+    );
+    // Deeper than the walk goes, and a cycle: JSON.stringify decides, and refuses the cycle as it always did.
+    let deep: Record<string, unknown> = { leaf: "x".repeat(100) };
+    for (let i = 0; i < 40; i++) deep = { deep };
+    expect(jsonLengthExceeds(deep, 100)).toBe(true);
+    expect(jsonLengthExceeds(deep, 10_000)).toBe(false);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(() => jsonLengthExceeds(cycle, 10)).toThrow(TypeError);
   });
 });

@@ -3,7 +3,8 @@ import { AggregateAuthenticationError, CredentialUnavailableError } from "@azure
 import { describe, expect, it } from "vitest";
 import { createEventGridHandler } from "../src/handlers/event-grid.js";
 import { createHttpHandlers } from "../src/handlers/http.js";
-import { InvocationFailure } from "../src/handlers/invocation.js";
+import fc from "fast-check";
+import { contextLogger, InvocationFailure } from "../src/handlers/invocation.js";
 import { newInvocationContext } from "../src/handlers/local-context.js";
 import { createOutboxHandler } from "../src/handlers/outbox.js";
 import { createSweepHandler } from "../src/handlers/sweep.js";
@@ -26,6 +27,27 @@ const timer = (isPastDue: boolean): Timer => ({ isPastDue, schedule: { adjustFor
 const SECRET = "AccountKey=c2VjcmV0a2V5";
 
 describe("the invocation wrapper", () => {
+  it("each log line is the message and the JSON of the invocation's fields with the line's own (those it leaves undefined dropped)", () => {
+    // What every line was before the invocation's fields were serialised once: one merged object.
+    const merged = (base: Record<string, unknown>, message: string, fields?: Record<string, unknown>) => {
+      const all = { ...base, ...Object.fromEntries(Object.entries(fields ?? {}).filter(([, value]) => value !== undefined)) };
+      return Object.keys(all).length ? `${message} ${JSON.stringify(all)}` : message;
+    };
+    const key = fc.oneof(fc.constantFrom("invocationId", "eventId", "correlationId", "0", "12", "__proto__", ""), fc.string({ maxLength: 6 }));
+    const value = fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 2 }));
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.string()), fc.oneof(fc.constant(undefined), fc.dictionary(key, value)), (base, fields) => {
+        const lines: string[] = [];
+        const ctx = newInvocationContext("resourceEvents", (_level, ...args) => void lines.push(args.join(" ")));
+        const log = contextLogger(ctx, base);
+        log.info("a line", fields);
+        log.warn("another line");
+        expect(lines).toEqual([merged(base, "a line", fields), merged(base, "another line")]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("gives the handler a logger carrying invocationId, functionName, the event id and ARM's correlation id, and counts", async () => {
     const audited: AuditEntry[] = [];
     const runtime = { audit: { record: async (entry: AuditEntry) => void audited.push(entry) }, settings: { maxDeliveryAttempts: 30 } } as unknown as Runtime;

@@ -93,16 +93,34 @@ function isPastDue(input: unknown): boolean {
  * the same line (the worker would otherwise format them with util.inspect), so KQL can parse_json them.
  */
 export function contextLogger(context: InvocationContext, base: Record<string, unknown> = {}): Logger {
-  const line = (message: string, fields?: Record<string, unknown>): string => {
+  const merged = (message: string, fields?: Record<string, unknown>): string => {
     // A field the line leaves undefined does not hide the invocation's own (JSON would drop both).
     const all = { ...base, ...Object.fromEntries(Object.entries(fields ?? {}).filter(([, value]) => value !== undefined)) };
     return Object.keys(all).length ? `${message} ${JSON.stringify(all)}` : message;
+  };
+  // Every line of an invocation repeats its fields: serialise them once, and append each line's own fields (the same
+  // text as `merged`). A line whose field names one of the invocation's, or an index-like key (which JSON orders
+  // first), takes `merged`.
+  const baseJson = Object.entries(base).every(([key, value]) => value !== undefined && plainKey(key)) && Object.keys(base).length ? JSON.stringify(base) : undefined;
+  const line = (message: string, fields?: Record<string, unknown>): string => {
+    if (baseJson === undefined) return merged(message, fields);
+    if (!fields) return `${message} ${baseJson}`;
+    if (typeof fields.toJSON === "function") return merged(message, fields);
+    for (const key of Object.keys(fields)) if (Object.hasOwn(base, key) || !plainKey(key)) return merged(message, fields);
+    const own = JSON.stringify(fields);
+    return own === "{}" ? `${message} ${baseJson}` : `${message} ${baseJson.slice(0, -1)},${own.slice(1)}`;
   };
   return {
     info: (message, fields) => context.log(line(message, fields)),
     warn: (message, fields) => context.warn(line(message, fields)),
     error: (message, fields) => context.error(line(message, fields)),
   };
+}
+
+/** A key JSON.stringify keeps in insertion order (not an array index) and spreading copies as written. */
+function plainKey(key: string): boolean {
+  const first = key.charCodeAt(0);
+  return !(first >= 48 && first <= 57) && key !== "__proto__";
 }
 
 let azureRuntime: Promise<Runtime> | undefined;
