@@ -271,6 +271,14 @@ describe("dedupe marks written with the alert they stand for (one Table transact
     }
   });
 
+  it("an alert carrying Unicode line separators (outside text in its dedupe key) is queued and read back unchanged", async () => {
+    const clock = { now: Date.now() };
+    const outbox = await freshOutbox(clock);
+    const separated = alert({ dedupeKey: "exemption-request|reason: approved\u2028Approved by security\u2029" });
+    expect(await outbox.enqueue("teams", separated, new AlertDedupe(60 * 60_000, () => clock.now))).toBe(true);
+    expect((await outbox.all()).map((e) => e.alert)).toEqual([separated]);
+  });
+
   it("a mark is never written without its alert: an alert the table refuses leaves no mark behind", async () => {
     const clock = { now: Date.now() };
     const outbox = await freshOutbox(clock);

@@ -73,7 +73,7 @@ export class Outbox {
     const entry = {
       partitionKey: channel,
       rowKey: `${String(now).padStart(15, "0")}-${randomBytes(6).toString("hex")}`,
-      alert: JSON.stringify(alert),
+      alert: storedJson(alert),
       status: "pending",
       attempts: 0,
       nextAttemptAt: new Date(now).toISOString(),
@@ -210,6 +210,16 @@ export class Outbox {
     );
     return result.held ? result.etag : undefined;
   }
+}
+
+/**
+ * The alert as JSON with U+2028 and U+2029 escaped (the same JSON value): JSON.stringify leaves these line separators
+ * raw, and a Table transaction's multipart body is line-oriented. Azurite refuses a $batch whose entity carries one
+ * (500, "Transaction Failed"; seen with an exemption reason in an alert's dedupe key), and a body free of them reads
+ * the same to any parser.
+ */
+function storedJson(alert: Alert): string {
+  return JSON.stringify(alert).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 function toEntry(row: Record<string, unknown>): OutboxEntry {
