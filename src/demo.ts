@@ -2,8 +2,7 @@ import type { EventGridEvent, Timer } from "@azure/functions";
 import { join } from "node:path";
 import type { Alert, AlertSink } from "./alerts/alert.js";
 import { SmtpChannel, TeamsChannel } from "./alerts/channels.js";
-import { AlertDedupe } from "./alerts/dedupe.js";
-import type { OutboxEntry } from "./alerts/outbox.js";
+import type { Outbox, OutboxEntry } from "./alerts/outbox.js";
 import { AlertRouter } from "./alerts/router.js";
 import type { JsonObject } from "./arm/resource.js";
 import { ArmClient } from "./azure/arm-client.js";
@@ -11,7 +10,7 @@ import { GraphClient } from "./azure/graph-client.js";
 import { playUserChanges, type UserAction } from "./demo/actions.js";
 import { DEDUPE_WINDOW_MS, DEMO_BOT, DEMO_CHANNELS, DEMO_SETTINGS } from "./demo/settings.js";
 import { stageDemoState, writeEstate } from "./demo/state.js";
-import type { StoryDelivery } from "./demo/story.js";
+import type { StoryDelivery, SuppressedAlert } from "./demo/story.js";
 import { createEventGridHandler } from "./handlers/event-grid.js";
 import { newInvocationContext } from "./handlers/local-context.js";
 import { createOutboxHandler } from "./handlers/outbox.js";
@@ -25,7 +24,6 @@ import { SmtpSink, type ReceivedEmail } from "./sandbox/smtp-sink.js";
 import { TeamsWorkflowsReceiver, type ReceivedCard } from "./sandbox/teams-receiver.js";
 import { graphSource, scanEstate, type ScanResult } from "./scan.js";
 import type { AuditRecord } from "./state/audit.js";
-import { openTable, tableNames } from "./state/tables.js";
 
 export { DEMO_APPROVER, DEMO_BOT, DEMO_SETTINGS, DEMO_USER } from "./demo/settings.js";
 export type { UserAction } from "./demo/actions.js";
@@ -43,9 +41,9 @@ export interface DemoResult {
   sweepCorrelationId?: string;
   /** Audit rows written by the demo, oldest first. */
   audit: AuditRecord[];
-  /** Every alert the pipeline raised, and those the dedupe window suppressed (the same alert within an hour). */
+  /** Every alert the pipeline raised, and per channel those the dedupe window suppressed (the same alert within an hour). */
   alerts: Alert[];
-  suppressed: Alert[];
+  suppressed: SuppressedAlert[];
   /** The outbox after the demo: one entry per alert and channel it was queued for, with its delivery status. */
   outbox: OutboxEntry[];
   channels: typeof DEMO_CHANNELS;
@@ -111,9 +109,9 @@ export async function runDemo(io: DemoIo, options: DemoOptions = {}): Promise<De
     const state = await openState(storage);
     const [teamsMin, emailMin] = [DEMO_CHANNELS[0]!.minSeverity, DEMO_CHANNELS[1]!.minSeverity];
     const channels = [new TeamsChannel(teams.webhookUrl, teamsMin, { ca: teams.ca }), new SmtpChannel(smtp.url, "amlguard@contoso.example", ["ml-platform-security@contoso.example"], emailMin)];
-    const dedupe = new CountingDedupe(await openTable(storage, tableNames().dedupe), DEDUPE_WINDOW_MS);
-    const alerting = { ...(await openAlerting(storage, channels, { dedupeWindowMs: DEDUPE_WINDOW_MS, ttlMs: 24 * 3_600_000 })), dedupe };
-    const router = new AlertRouter(channels, alerting.outbox, dedupe, silentLogger);
+    const alerting = await openAlerting(storage, channels, { dedupeWindowMs: DEDUPE_WINDOW_MS, ttlMs: 24 * 3_600_000 });
+    const suppressed = countSuppressed(alerting.outbox);
+    const router = new AlertRouter(channels, alerting.outbox, alerting.dedupe, silentLogger);
     const alerts: Alert[] = [];
     // The real router (dedupe, routing by severity, outbox); the demo keeps a copy of what was raised to account for it.
     const sink: AlertSink = { send: async (alert) => void (alerts.push(alert), await router.send(alert)) };
@@ -175,7 +173,7 @@ export async function runDemo(io: DemoIo, options: DemoOptions = {}): Promise<De
       ...sweepIdOf(audit),
       audit,
       alerts,
-      suppressed: dedupe.suppressed,
+      suppressed,
       outbox: await alerting.outbox.all(),
       channels: DEMO_CHANNELS,
       received: { teamsCards: [...teams.received], emails: [...smtp.received] },
@@ -196,14 +194,20 @@ export async function runDemo(io: DemoIo, options: DemoOptions = {}): Promise<De
   }
 }
 
-/** The dedupe window, counting what it suppresses so the story's alert counts add up. */
-class CountingDedupe extends AlertDedupe {
-  readonly suppressed: Alert[] = [];
-  override async firstInWindow(alert: Alert): Promise<boolean> {
-    const first = await super.firstInWindow(alert);
-    if (!first) this.suppressed.push(alert);
-    return first;
-  }
+/**
+ * What the dedupe window suppressed, per channel, so the story's alert counts add up: the dedupe mark and the queued
+ * alert are one Table transaction (Outbox.enqueue), so a suppression is an enqueue that queued nothing. The demo
+ * wraps that one method of its own outbox; the router and the outbox are the real ones.
+ */
+function countSuppressed(outbox: Outbox): SuppressedAlert[] {
+  const suppressed: SuppressedAlert[] = [];
+  const enqueue = outbox.enqueue.bind(outbox);
+  outbox.enqueue = async (channel, alert, dedupe) => {
+    const queued = await enqueue(channel, alert, dedupe);
+    if (!queued) suppressed.push({ channel, alert });
+    return queued;
+  };
+  return suppressed;
 }
 
 /**

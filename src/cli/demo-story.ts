@@ -96,9 +96,9 @@ export function printStory(out: (text?: string) => void, result: DemoResult, col
   out();
 
   const alerts = alertAccount(input);
-  out(`6. Alerts: ${plural(alerts.raised, "alert")} raised = ${alerts.suppressed} suppressed (the same alert again within the dedupe window) + ${alerts.routed} routed (${alerts.bySeverity.map(([s, n]) => `${n} ${s}`).join(", ")})`);
+  out(`6. Alerts: ${plural(alerts.raised, "alert")} raised (${alerts.bySeverity.map(([s, n]) => `${n} ${s}`).join(", ")}); per channel, raised = queued + suppressed (the same alert already queued for that channel within the dedupe window) + below its minimum severity`);
   for (const c of alerts.channels) {
-    out(`   ${c.label}, minimum severity ${c.minSeverity}: ${alerts.routed} routed = ${c.queued} queued + ${c.belowMinimum} below ${c.minSeverity}; ` +
+    out(`   ${c.label}, minimum severity ${c.minSeverity}: ${alerts.raised} = ${c.queued} queued + ${c.suppressed} suppressed + ${c.belowMinimum} below ${c.minSeverity}; ` +
       `${c.delivered} delivered in ${plural(c.messages, "message")}${c.notDelivered ? `, ${c.notDelivered} waiting for a retry (the channel refused the last round; amlguard alerts pending --sandbox lists them)` : ""}`);
   }
   out(`   Rendered cards and emails: ${result.galleryPath}`);
@@ -107,8 +107,8 @@ export function printStory(out: (text?: string) => void, result: DemoResult, col
   out("7. Summary: every number from the audit trail and the outbox");
   out(`   ${plural(result.deliveries.length, "delivery", "deliveries")} to the Event Grid handler = ${outcomeCounts(result.deliveries)}`);
   out(`   ${plural(result.audit.length, "audit row")} = ${countBy(result.audit, (r) => r.decision).map(([d, n]) => `${n} ${d}`).join(" + ")}`);
-  out(`   ${plural(alerts.raised, "alert")} raised = ${alerts.suppressed} suppressed + ${alerts.routed} routed; ` +
-    alerts.channels.map((c) => `${c.name}: ${c.delivered} delivered + ${c.notDelivered} waiting + ${c.belowMinimum} below ${c.minSeverity}`).join("; "));
+  out(`   ${plural(alerts.raised, "alert")} raised; ` +
+    alerts.channels.map((c) => `${c.name}: ${c.delivered} delivered + ${c.notDelivered} waiting + ${c.suppressed} suppressed + ${c.belowMinimum} below ${c.minSeverity}`).join("; "));
 }
 
 /** One line per decision, the change it made, and each undo once per action. */

@@ -29,9 +29,15 @@ export interface StoryInput {
   deliveries: readonly StoryDelivery[];
   audit: readonly AuditRecord[];
   alerts: readonly Alert[];
-  suppressed: readonly Alert[];
+  suppressed: readonly SuppressedAlert[];
   outbox: readonly OutboxEntry[];
   messages: Record<string, number>;
+}
+
+/** An alert the dedupe window kept out of one channel (the same alert was queued there within the window). */
+export interface SuppressedAlert {
+  channel: string;
+  alert: Alert;
 }
 
 /** What a delivery came to, by the most consequential decision among the rows it wrote ("ignored" when none). */
@@ -92,8 +98,9 @@ export interface ChannelAccount {
   name: string;
   label: string;
   minSeverity: Severity;
-  /** Alerts routed (raised and not suppressed) = queued for this channel + below its minimum severity. */
+  /** Every alert raised = queued for this channel + suppressed here (same alert within the window) + below its minimum. */
   queued: number;
+  suppressed: number;
   belowMinimum: number;
   delivered: number;
   notDelivered: number;
@@ -102,23 +109,19 @@ export interface ChannelAccount {
 
 export interface AlertAccount {
   raised: number;
-  suppressed: number;
-  routed: number;
   bySeverity: Array<[Severity, number]>;
   channels: ChannelAccount[];
 }
 
-/** Alerts raised = suppressed within the dedupe window + routed; per channel, routed = queued + below its minimum. */
+/**
+ * Alerts raised, by severity; per channel, raised = queued + suppressed by the dedupe window (kept per channel, beside
+ * the channel's queued alerts) + below the channel's minimum severity; queued = delivered + waiting.
+ */
 export function alertAccount(input: Pick<StoryInput, "alerts" | "suppressed" | "outbox" | "channels" | "messages">): AlertAccount {
-  const routed = input.alerts.length - input.suppressed.length;
-  // The router suppresses the inert copy of an alert; severities are what routing needs, and they survive the copy.
-  const routedOf = (severity: Severity): number =>
-    input.alerts.filter((a) => a.severity === severity).length - input.suppressed.filter((a) => a.severity === severity).length;
+  const raisedOf = (severity: Severity): number => input.alerts.filter((a) => a.severity === severity).length;
   return {
     raised: input.alerts.length,
-    suppressed: input.suppressed.length,
-    routed,
-    bySeverity: SEVERITY_ORDER.map((s) => [s, routedOf(s)] as [Severity, number]).filter(([, n]) => n > 0),
+    bySeverity: SEVERITY_ORDER.map((s) => [s, raisedOf(s)] as [Severity, number]).filter(([, n]) => n > 0),
     channels: input.channels.map((channel) => {
       const entries = input.outbox.filter((e) => e.channel === channel.name);
       const floor = SEVERITY_ORDER.indexOf(channel.minSeverity);
@@ -127,7 +130,8 @@ export function alertAccount(input: Pick<StoryInput, "alerts" | "suppressed" | "
         label: channel.label,
         minSeverity: channel.minSeverity,
         queued: entries.length,
-        belowMinimum: SEVERITY_ORDER.filter((s) => SEVERITY_ORDER.indexOf(s) > floor).reduce((sum, s) => sum + routedOf(s), 0),
+        suppressed: input.suppressed.filter((s) => s.channel === channel.name).length,
+        belowMinimum: SEVERITY_ORDER.filter((s) => SEVERITY_ORDER.indexOf(s) > floor).reduce((sum, s) => sum + raisedOf(s), 0),
         delivered: entries.filter((e) => e.status === "delivered").length,
         notDelivered: entries.filter((e) => e.status !== "delivered").length,
         messages: input.messages[channel.name] ?? 0,
