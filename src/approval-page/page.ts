@@ -175,6 +175,19 @@ const PROPOSAL_BODY = `<header>
 <button type="submit" id="reject-button">Reject</button>
 </form>
 </section>
+<section id="exempt" aria-labelledby="exempt-heading" hidden>
+<h2 id="exempt-heading">Exempt instead…</h2>
+<p>Instead of the fix, exempt this resource from <span id="exempt-rules"></span> until a date you choose: amlguard leaves these findings alone until then, and this proposal is closed with nothing written. Needs the AmlGuard.Exempt role; the person who made the change may not exempt it.</p>
+<form id="exempt-form" novalidate>
+<label for="exempt-until">Exempt until (the last day, UTC)</label>
+<input type="date" id="exempt-until" name="until" required aria-describedby="exempt-until-help">
+<p id="exempt-until-help" class="help"></p>
+<label for="exempt-reason">Reason for the exemption (kept in the audit trail)</label>
+<textarea id="exempt-reason" name="reason" rows="2" maxlength="500" aria-describedby="exempt-reason-help"></textarea>
+<p id="exempt-reason-help" class="help">Required: 3 to 500 characters.</p>
+<button type="submit" id="exempt-button">Exempt instead</button>
+</form>
+</section>
 <section aria-labelledby="result-heading">
 <h2 id="result-heading" class="visually-hidden">Result</h2>
 <div id="result" role="alert" aria-live="assertive"></div>

@@ -4,6 +4,8 @@ import type { MlResourceKind } from "../arm/resource.js";
 import type { ArmClient } from "../azure/arm-client.js";
 import { scopedResourceId, ManualError } from "../manual/remediate.js";
 import { canonicalRuleId, RULE_IDS, rulesFor } from "../rules/index.js";
+import { closeAnsweredProposals, refuseWriterExemptingOwnChange } from "../proposals/exempted.js";
+import type { ProposalStore } from "../proposals/store.js";
 import type { Actor, AuditLog } from "../state/audit.js";
 import { inForce, type ApprovedExemption, type ExemptionStore } from "./store.js";
 
@@ -30,6 +32,8 @@ export interface ExemptionDeps {
   allowedSubscriptions: readonly string[];
   /** The longest an exemption may run (AMLGUARD_EXEMPTION_MAX_DAYS). */
   maxDays: number;
+  /** Proposals (mode approve, exemption requests): the ones an approved exemption answers are closed. */
+  proposals?: ProposalStore;
 }
 
 /**
@@ -52,6 +56,7 @@ export async function approveExemption(request: ApproveExemptionRequest, approve
   if (requested && sameActor(requested.requestedBy, approver)) {
     throw new ManualError(403, "SelfApprovalRefused", "you asked for this exemption (you wrote the amlguard-exempt tag); another approver must approve it");
   }
+  await refuseWriterExemptingOwnChange(id.id, rules, approver, deps);
   const exemption = await deps.store.add({
     resourceId: id.id,
     rules,
@@ -81,6 +86,7 @@ export async function approveExemption(request: ApproveExemptionRequest, approve
     actor: approver,
     at: now.toISOString(),
   });
+  await closeAnsweredProposals(exemption, requested?.value, trigger, deps);
   return exemption;
 }
 

@@ -23,7 +23,7 @@ export function actorOf(caller: Caller): Actor {
 }
 
 function exemptionDeps(deps: ManualDeps, maxDays: number | undefined): ExemptionDeps {
-  return { store: deps.exemptions, arm: deps.arm, audit: deps.audit, alerts: deps.alerts, now: deps.now, allowedSubscriptions: deps.allowedSubscriptions, maxDays: maxDays ?? DEFAULT_EXEMPTION_MAX_DAYS };
+  return { store: deps.exemptions, arm: deps.arm, audit: deps.audit, alerts: deps.alerts, now: deps.now, allowedSubscriptions: deps.allowedSubscriptions, maxDays: maxDays ?? DEFAULT_EXEMPTION_MAX_DAYS, ...(deps.proposals ? { proposals: deps.proposals } : {}) };
 }
 
 /**

@@ -88,8 +88,8 @@ export interface HttpHandlers {
 }
 
 /** A proposal's link opened in a browser gets the approval page; every other request goes to the API. */
-function pageOr(api: PlainHandler, config: () => ApprovalPageConfig | undefined): PlainHandler {
-  return async (request, context) => (wantsApprovalPage(request) ? approvalPage(request, config()) : api(request, context));
+function pageOr(api: PlainHandler, page: PlainHandler): PlainHandler {
+  return async (request, context) => (wantsApprovalPage(request) ? page(request, context) : api(request, context));
 }
 
 /** A JSON body of at most MAX_BODY_BYTES, or the answer refusing it. */
@@ -182,6 +182,12 @@ export function createHttpHandlers(
       },
     );
 
+  // The page reads no runtime; it goes through the wrapper for its log line and metrics like every other answer.
+  const page = withInvocation<HttpRequest, HttpResponseInit>(
+    { source: "http", getRuntime, onError: () => ({ status: 500, body: "The approval page could not be served (see the Function App's log).\n", headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" } }) },
+    async (request, { log }) => ({ result: approvalPage(request, approvalPageConfig, log) }),
+  );
+
   return {
     remediate: guarded("remediate", (request) => async (principal, deps, correlationId) => {
       const answer = (response: HttpResponseInit): Handled<HttpResponseInit> => ({ result: response });
@@ -206,7 +212,7 @@ export function createHttpHandlers(
     listExemptions: guarded("read-exemptions", exemptions.list),
     revokeExemption: guarded("exempt", exemptions.revoke),
     listProposals: guarded("read-proposals", proposals.list),
-    getProposal: pageOr(guarded("read-proposals", proposals.get), approvalPageConfig),
+    getProposal: pageOr(guarded("read-proposals", proposals.get), page),
     approveProposal: guarded("decide-proposal", proposals.approve),
     rejectProposal: guarded("decide-proposal", proposals.reject),
   };

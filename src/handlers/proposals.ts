@@ -1,11 +1,13 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import { z } from "zod";
 import { approvalPageResponse, type ApprovalPageInput } from "../approval-page/page.js";
+import { describeError } from "../errors.js";
 import { DEFAULT_EXEMPTION_MAX_DAYS } from "../exemptions/approve.js";
+import type { Logger } from "../log.js";
 import type { ManualDeps } from "../manual/remediate.js";
 import { approveProposal, rejectProposal, type Decider, type ProposalDeps } from "../proposals/approve.js";
 import { PROPOSAL_ID, PROPOSAL_STATUSES, type Proposal } from "../proposals/store.js";
-import { statusAt, viewOf } from "../proposals/view.js";
+import { exemptOfferFor, statusAt, viewOf } from "../proposals/view.js";
 import { NO_COUNTS } from "../telemetry.js";
 import { describeIssues } from "../validation.js";
 import { actorOf, type ReadJson, type Refuse, type Reply } from "./exemptions.js";
@@ -30,13 +32,23 @@ export function wantsApprovalPage(request: HttpRequest): boolean {
   return !request.headers.get("authorization") && /\btext\/html\b/i.test(request.headers.get("accept") ?? "");
 }
 
-/** The approval page for a proposal id, or a plain answer when the id is malformed or the page cannot sign anyone in. */
-export function approvalPage(request: HttpRequest, config: ApprovalPageConfig | undefined): HttpResponseInit {
+/**
+ * The approval page for a proposal id, or a plain answer when the id is malformed or the page cannot sign anyone in.
+ * The settings are read here, inside the invocation: invalid ones are a 503 and one log line naming the setting.
+ */
+export function approvalPage(request: HttpRequest, config: () => ApprovalPageConfig | undefined, log: Logger): HttpResponseInit {
   const id = request.params.id ?? "";
   const plain = (status: number, text: string): HttpResponseInit => ({ status, body: `${text}\n`, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" } });
   if (!PROPOSAL_ID.test(id)) return plain(400, "This is not a proposal link: the proposal id must be a GUID, as the alert gives it.");
-  if (!config) return plain(503, `The approval page is not configured (AMLGUARD_AUTH_TENANT_ID, AMLGUARD_AUTH_AUDIENCE). Decide from a terminal: amlguard proposals approve ${id}`);
-  return approvalPageResponse({ proposalId: id.toLowerCase(), config });
+  let settings: ApprovalPageConfig | undefined;
+  try {
+    settings = config();
+  } catch (error) {
+    log.error(`amlguard approval page: ${describeError(error)}`);
+    return plain(503, `The approval page cannot start: the Function App's settings are invalid (see its log). Decide from a terminal: amlguard proposals approve ${id}`);
+  }
+  if (!settings) return plain(503, `The approval page is not configured (AMLGUARD_AUTH_TENANT_ID, AMLGUARD_AUTH_AUDIENCE). Decide from a terminal: amlguard proposals approve ${id}`);
+  return approvalPageResponse({ proposalId: id.toLowerCase(), config: settings });
 }
 
 /**
@@ -77,7 +89,9 @@ export function proposalActs(io: {
       if (!PROPOSAL_ID.test(id)) return badId(correlationId);
       const stored = await deps.proposals.get(id);
       if (!stored) return { result: refuse(404, "ProposalNotFound", "no proposal has that id", correlationId) };
-      return { result: reply(200, { ...viewOf(stored.proposal, deps.now()) }, correlationId) };
+      const now = deps.now();
+      const exemptInstead = exemptOfferFor(stored.proposal, now, io.maxDays() ?? DEFAULT_EXEMPTION_MAX_DAYS);
+      return { result: reply(200, { ...viewOf(stored.proposal, now), ...(exemptInstead ? { exemptInstead } : {}) }, correlationId) };
     },
     approve: (request: HttpRequest): Act => async (caller, deps, correlationId) => {
       const proposalDeps = withProposals(deps);

@@ -181,7 +181,7 @@ async function approveExemptionProposal(claimed: StoredProposal, decider: Decide
       { resourceId: proposal.resourceId, rules: request.rules, reason: request.reason, expires: request.expires },
       decider.actor,
       decider.trigger,
-      { store: deps.exemptions, arm: deps.arm, audit: deps.audit, alerts: deps.alerts, now: deps.now, allowedSubscriptions: deps.allowedSubscriptions, maxDays: deps.exemptionMaxDays },
+      { store: deps.exemptions, arm: deps.arm, audit: deps.audit, alerts: deps.alerts, now: deps.now, allowedSubscriptions: deps.allowedSubscriptions, maxDays: deps.exemptionMaxDays, proposals: deps.proposals },
     );
     const result = { decision: "exemption-approved", message: `exemption ${exemption.id} for ${exemption.rules.join(", ")} until ${request.expires}`, exemptionId: exemption.id };
     return { kind: "approved", proposal: viewOf(await settle(claimed, deps, { result }), now), result };

@@ -79,7 +79,7 @@ function proposalAlert(proposal: Proposal, violations: readonly Violation[], dep
     outcome: "needs-action",
     actionTaken: `proposed, not done: ${action.description} (until ${until} UTC; changes ${JSON.stringify(action.before)} to ${JSON.stringify(action.after)}; undo after approval: ${action.undo})`,
     nextStep: decisionStep(proposal.id, "AmlGuard.Remediate", writer, deps.settings.publicBaseUrl, "approves it and amlguard applies it if the resource is still as it was read"),
-    ...decisionLinks(proposal.id, deps.settings.publicBaseUrl, "Review and approve"),
+    ...decisionLinks(proposal.id, deps.settings.publicBaseUrl, "Review and approve", true),
     dedupeKey: `proposal|${proposal.id}`,
   });
   return { ...alert, title: `Approval needed: ${alert.title}` };

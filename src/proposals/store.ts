@@ -6,7 +6,8 @@ import type { Actor } from "../state/audit.js";
 import { hash } from "../state/ledger.js";
 import { statusOf } from "../state/tables.js";
 
-export const PROPOSAL_STATUSES = ["pending", "approved", "rejected", "expired", "superseded"] as const;
+/** `exempted`: an approved exemption now covers every rule the proposal answers, so it was closed unwritten. */
+export const PROPOSAL_STATUSES = ["pending", "approved", "rejected", "expired", "superseded", "exempted"] as const;
 export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
 
 /** The id the store gives a proposal (randomUUID, unguessable): anything else names no proposal. */
@@ -71,6 +72,18 @@ interface Row extends Record<string, unknown> {
   data: string;
 }
 
+/**
+ * The partition of the id index: one row per proposal (row key its id) naming the resource partition and row key of
+ * the proposal, so a lookup by id is two point reads, not a scan. Resource partitions are 40-character hashes, so
+ * this name never collides with one.
+ */
+export const PROPOSAL_INDEX_PARTITION = "id";
+
+interface IndexRow extends Record<string, unknown> {
+  proposalPartition: string;
+  proposalRow: string;
+}
+
 /** The proposal's row changed since it was read: someone decided it first. */
 export class ProposalConflict extends Error {
   override name = "ProposalConflict";
@@ -99,6 +112,8 @@ export class ProposalStore {
       const existing = await this.table.getEntity<Row>(partitionKey, rowKey);
       return { proposal: fromRow(existing), created: false, superseded: [] };
     }
+    // The index row after the proposal: if this write is lost, get() still finds the proposal (and writes the index).
+    await this.index(proposal.id, partitionKey, rowKey);
     const superseded: Proposal[] = [];
     for (const older of await this.forResource(proposal.resourceId)) {
       const p = older.proposal;
@@ -112,17 +127,30 @@ export class ProposalStore {
     return { proposal, created: true, superseded };
   }
 
+  /**
+   * The proposal with this id: a point read of its index row, then of the proposal. An id with no index row (made
+   * before the index existed, or its index write was lost) is looked for once by a filtered query and indexed.
+   */
   async get(id: string): Promise<StoredProposal | undefined> {
     if (!PROPOSAL_ID.test(id)) return undefined;
-    for await (const row of this.table.listEntities<Row>({ queryOptions: { filter: odata`id eq ${id.toLowerCase()}` } })) return stored(row);
+    const key = id.toLowerCase();
+    const index = await this.read<IndexRow>(PROPOSAL_INDEX_PARTITION, key);
+    if (index) {
+      const row = await this.read<Row>(index.proposalPartition, index.proposalRow);
+      return row && row.id === key ? stored(row) : undefined;
+    }
+    for await (const row of this.table.listEntities<Row>({ queryOptions: { filter: odata`id eq ${key} and PartitionKey ne ${PROPOSAL_INDEX_PARTITION}` } })) {
+      await this.index(key, String(row.partitionKey), String(row.rowKey));
+      return stored(row);
+    }
     return undefined;
   }
 
   /** Every proposal, or those with one status, newest first. */
   async list(status?: ProposalStatus): Promise<Proposal[]> {
     const found: Proposal[] = [];
-    const options = status ? { queryOptions: { filter: odata`status eq ${status}` } } : {};
-    for await (const row of this.table.listEntities<Row>(options)) found.push(fromRow(row));
+    const filter = status ? odata`status eq ${status}` : odata`PartitionKey ne ${PROPOSAL_INDEX_PARTITION}`;
+    for await (const row of this.table.listEntities<Row>({ queryOptions: { filter } })) found.push(fromRow(row));
     return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
   }
 
@@ -143,6 +171,23 @@ export class ProposalStore {
       throw error;
     }
     return { proposal: next, etag: String(written.etag), rowKey: current.rowKey };
+  }
+
+  private async index(id: string, proposalPartition: string, proposalRow: string): Promise<void> {
+    try {
+      await this.table.createEntity<IndexRow>({ partitionKey: PROPOSAL_INDEX_PARTITION, rowKey: id, proposalPartition, proposalRow });
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error; // indexed already: ids are random, so it names this proposal
+    }
+  }
+
+  private async read<T extends Record<string, unknown>>(partitionKey: string, rowKey: string): Promise<(T & { partitionKey?: string; rowKey?: string; etag?: string }) | undefined> {
+    try {
+      return await this.table.getEntity<T>(partitionKey, rowKey);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
   }
 }
 

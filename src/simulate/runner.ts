@@ -227,6 +227,7 @@ async function exemptionStep(world: World, step: Extract<Step, { kind: "exemptio
     now: runtime.now,
     allowedSubscriptions: config.subscriptionIds,
     maxDays: DEFAULT_EXEMPTION_MAX_DAYS,
+    ...(runtime.proposals ? { proposals: runtime.proposals } : {}),
   };
   const actor = { objectId: principal.objectId, name: principal.name, principalType: principal.type, ...(principal.appId ? { appId: principal.appId } : {}) };
   const trigger = `simulate:${principal.name}`;

@@ -34,6 +34,7 @@ export const DECISIONS = [
   "proposal-rejected", // a person rejected a proposal: nothing is written, the finding stands
   "proposal-expired", // a proposal was not decided in time (alerted once): nothing is written
   "proposal-superseded", // at approval the resource was no longer in the proposal's state: nothing is written
+  "proposal-exempted", // an approved exemption covers every rule of a pending proposal: closed, nothing is written
   "swept", // a reconciliation sweep finished (one summary row)
 ] as const;
 export type Decision = (typeof DECISIONS)[number];

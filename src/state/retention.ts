@@ -1,6 +1,7 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import { isDedupeMark } from "../alerts/outbox.js";
 import { mapLimit } from "../concurrency.js";
+import { PROPOSAL_INDEX_PARTITION } from "../proposals/store.js";
 import { openTable, tableNames, type TableStorageTarget } from "./tables.js";
 
 export interface RetentionTarget {
@@ -46,5 +47,23 @@ export async function retentionTargets(storage: TableStorageTarget, dedupeWindow
     // Delivered alerts go after a week; pending ones stay until delivered or expired; refused and expired ones after 30 days.
     { name: "alert outbox (delivered)", table: await open(names.outbox), maxAgeDays: 7, keep: (row) => row.status !== "delivered" },
     { name: "alert outbox (refused, expired)", table: await open(names.outbox), maxAgeDays: 30, keep: (row) => row.status === "pending" || row.status === "delivered" || isDedupeMark(row) },
+    ...proposalTargets(await open(names.proposals)),
+  ];
+}
+
+/** Days a decided, expired, superseded or exempted proposal is kept after its last change (the audit trail keeps its story for good). */
+export const PROPOSAL_RETENTION_DAYS = 90;
+
+/**
+ * Proposals as the outbox: by age of the last change, pending ones kept whatever their age (the sweep expires them
+ * first). A proposal's last change comes at most its TTL (14 days at most) after it was made, so its id index row,
+ * dated when it was made, is kept 30 days longer than the proposal and never goes first while the sweep runs
+ * (should it go first, a lookup by id falls back to a query and writes it again).
+ */
+function proposalTargets(table: TableClient): RetentionTarget[] {
+  const isIndex = (row: Record<string, unknown>) => row.partitionKey === PROPOSAL_INDEX_PARTITION;
+  return [
+    { name: "proposals (decided, expired)", table, maxAgeDays: PROPOSAL_RETENTION_DAYS, keep: (row) => isIndex(row) || row.status === "pending" },
+    { name: "proposal id index", table, maxAgeDays: PROPOSAL_RETENTION_DAYS + 30, keep: (row) => !isIndex(row) },
   ];
 }

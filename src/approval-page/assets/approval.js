@@ -25,6 +25,9 @@
   });
 
   const scopes = [config.apiScope];
+  /** The exemption the form would ask for (set when a pending remediation proposal is shown). */
+  let exemptOffer;
+  let exemptFocused = false;
 
   async function start() {
     await msalApp.initialize();
@@ -116,6 +119,44 @@
     setText("approve-button", exemption ? `Approve exemption until ${p.exemption ? p.exemption.expires : "…"}` : "Approve and remediate");
     show("proposal");
     show("decide", Boolean(p.decidable));
+    renderExemptOffer(p);
+  }
+
+  // "Exempt instead…" (remediation proposals): the dates and rules come from the API (exemptInstead), which computes
+  // them from the server's clock and AMLGUARD_EXEMPTION_MAX_DAYS, so the form offers what POST /api/exemptions accepts.
+  function renderExemptOffer(p) {
+    const offer = p.decidable ? p.exemptInstead : undefined;
+    show("exempt", Boolean(offer));
+    if (!offer) return;
+    exemptOffer = { resourceId: String(p.resourceId), rules: offer.rules.map(String), earliest: String(offer.earliest), latest: String(offer.latest) };
+    setText("exempt-rules", exemptOffer.rules.join(", "));
+    const until = byId("exempt-until");
+    until.min = exemptOffer.earliest;
+    until.max = exemptOffer.latest;
+    if (!until.value) until.value = String(offer.suggested);
+    setText("exempt-until-help", `At most ${Number(offer.maxDays)} days (AMLGUARD_EXEMPTION_MAX_DAYS): any day from ${exemptOffer.earliest} to ${exemptOffer.latest}; ${String(offer.suggested)} is suggested.`);
+    if (new URLSearchParams(window.location.search).get("intent") === "exempt" && !exemptFocused) {
+      exemptFocused = true;
+      byId("exempt").scrollIntoView();
+      until.focus();
+    }
+  }
+
+  async function exempt(expires, reason) {
+    setBusy(true);
+    showResult("pending", "Sending the exemption…");
+    try {
+      const body = { resourceId: exemptOffer.resourceId, rules: exemptOffer.rules, reason, expires };
+      const { status: code, json } = await call("POST", "/exemptions", body);
+      if (code === 201) {
+        showResult("done", `Exemption ${String(json.id)} approved by you for ${exemptOffer.rules.join(", ")} until ${expires}. Nothing will be written for this proposal.`);
+        await loadProposal();
+      } else showResult("refused", `Refused (HTTP ${code}): ${errorText(json)}`);
+    } catch (error) {
+      showResult("refused", `The exemption could not be sent: ${error && error.message ? error.message : String(error)}`);
+    } finally {
+      setBusy(false);
+    }
   }
 
   function renderOutcome(p) {
@@ -194,7 +235,7 @@
   }
 
   function setBusy(busy) {
-    for (const id of ["approve-button", "reject-button"]) byId(id).disabled = busy;
+    for (const id of ["approve-button", "reject-button", "exempt-button"]) byId(id).disabled = busy;
   }
 
   function errorText(json) {
@@ -227,6 +268,26 @@
       }
       byId("reject-reason").removeAttribute("aria-invalid");
       void decide("reject", { reason });
+    });
+    byId("exempt-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const until = byId("exempt-until");
+      const reason = byId("exempt-reason");
+      const day = until.value;
+      const dayOk = /^\d{4}-\d{2}-\d{2}$/.test(day) && exemptOffer && day >= exemptOffer.earliest && day <= exemptOffer.latest;
+      const reasonOk = reason.value.trim().length >= 3;
+      const mark = (element, ok) => (ok ? element.removeAttribute("aria-invalid") : element.setAttribute("aria-invalid", "true"));
+      mark(until, dayOk);
+      mark(reason, reasonOk);
+      if (!dayOk) {
+        showResult("refused", `Choose a day from ${exemptOffer ? exemptOffer.earliest : "today"} to ${exemptOffer ? exemptOffer.latest : "the maximum"}.`);
+        return until.focus();
+      }
+      if (!reasonOk) {
+        showResult("refused", "Give a reason for the exemption (3 characters or more): it goes into the audit trail.");
+        return reason.focus();
+      }
+      void exempt(day, reason.value.trim());
     });
   }
 

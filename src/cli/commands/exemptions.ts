@@ -81,6 +81,7 @@ async function coreDeps(io: CliIo, what: string): Promise<{ deps: ExemptionDeps;
       now: pipeline.now,
       allowedSubscriptions: runtime.manual.allowedSubscriptions,
       maxDays: config.http.exemptionMaxDays ?? DEFAULT_EXEMPTION_MAX_DAYS,
+      ...(pipeline.proposals ? { proposals: pipeline.proposals } : {}),
     },
     actor,
     trigger: `cli:${actor.name ?? actor.objectId ?? "signed-in"}`,
