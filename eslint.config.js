@@ -16,7 +16,7 @@ export default tseslint.config(
     files: ["src/approval-page/assets/**/*.js"],
     languageOptions: {
       sourceType: "script",
-      globals: { window: "readonly", document: "readonly", fetch: "readonly", URL: "readonly", msal: "readonly" },
+      globals: { window: "readonly", document: "readonly", fetch: "readonly", URL: "readonly", URLSearchParams: "readonly", msal: "readonly" },
     },
   },
   {
