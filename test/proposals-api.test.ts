@@ -3,7 +3,7 @@ import azureFunctions, { type HttpResponseInit } from "@azure/functions";
 import { afterEach, describe, expect, it } from "vitest";
 import { readPath, type JsonObject } from "../src/arm/resource.js";
 import { EntraTokenValidator } from "../src/auth/entra-token.js";
-import type { HttpAccessConfig } from "../src/config.js";
+import { ConfigError, type HttpAccessConfig } from "../src/config.js";
 import { createHttpHandlers, type HttpHandlers } from "../src/handlers/http.js";
 import { newInvocationContext } from "../src/handlers/local-context.js";
 import { expireProposals } from "../src/proposals/expire.js";
@@ -98,7 +98,7 @@ describe("mode approve: proposals", () => {
     expect(proposed[0]).toMatchObject({ ruleId: "workspace-public-network-access", before: { "properties.publicNetworkAccess": "Enabled" }, after: { "properties.publicNetworkAccess": "Disabled" }, undo: proposal.action!.undo, actor: { objectId: USER.objectId } });
     const alerts = h.alerts.filter((a) => a.title.startsWith("Approval needed"));
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ outcome: "needs-action", severity: "high", links: [{ title: "Review and approve", url: `${BASE_URL}/api/proposals/${proposal.id}` }] });
+    expect(alerts[0]).toMatchObject({ outcome: "needs-action", severity: "high", links: [{ title: "Review and approve", url: `${BASE_URL}/api/proposals/${proposal.id}` }, { title: "Exempt…", url: `${BASE_URL}/api/proposals/${proposal.id}?intent=exempt` }] });
     expect(alerts[0]!.nextStep).toContain(`amlguard proposals approve ${proposal.id}`);
   });
 
@@ -111,7 +111,7 @@ describe("mode approve: proposals", () => {
     expect([listed.status, body(listed).proposals.map((p: any) => p.id)]).toEqual([200, [id]]);
     expect(body(await api.handlers.listProposals(get("proposals", auth(reader), { status: "approved" }), ctx())).proposals).toEqual([]);
     const bad = await api.handlers.listProposals(get("proposals", auth(reader), { status: "done" }), ctx());
-    expect([bad.status, body(bad).error.message]).toEqual([400, "status must be one of pending, approved, rejected, expired, superseded"]);
+    expect([bad.status, body(bad).error.message]).toEqual([400, "status must be one of pending, approved, rejected, expired, superseded, exempted"]);
     const one = await api.handlers.getProposal(get(`proposals/${id}`, auth(reader), {}, { id }), ctx());
     expect([one.status, body(one)]).toEqual([200, expect.objectContaining({ id, status: "pending", decidable: true, proposedBy: "amlguard", links: { self: `/api/proposals/${id}`, approve: `/api/proposals/${id}/approve`, reject: `/api/proposals/${id}/reject` }, cli: expect.objectContaining({ approve: `amlguard proposals approve ${id}` }) })]);
     const unknown = await api.handlers.getProposal(get("proposals/x", auth(reader), {}, { id: "00000000-0000-4000-8000-000000000000" }), ctx());
@@ -228,6 +228,78 @@ describe("mode approve: proposals", () => {
     expect([approved.status, body(approved).result.decision]).toEqual([200, "exemption-approved"]);
     const [exemption] = await h.runtime.exemptions.forResource(WS_ID);
     expect(exemption).toMatchObject({ id: body(approved).result.exemptionId, rules: ["workspace-public-network-access"], approvedBy: { objectId: APPROVER.objectId }, requestedBy: { objectId: USER.objectId } });
+  });
+});
+
+describe("exempt instead, and exemptions approved elsewhere", () => {
+  const exempt = (token: string, json: unknown) =>
+    new HttpRequest({ method: "POST", url: url("exemptions"), headers: { ...auth(token), "content-type": "application/json" }, body: { string: JSON.stringify(json) } });
+
+  it("GET offers Exempt instead with the dates POST /api/exemptions accepts; the writer may not exempt their change (even with AmlGuard.Exempt); another approver's exemption closes the proposal as exempted, audited, nothing written", async () => {
+    const api = await setup();
+    await openToInternet();
+    const proposal = await onlyProposal();
+    const at = new Date("2026-11-25T09:30:00Z");
+    h.runtime.now = () => at;
+    // The proposal's clock moves with the runtime's: made a minute ago, for an hour.
+    await h.runtime.proposals!.update((await h.runtime.proposals!.get(proposal.id))!, { createdAt: "2026-11-25T09:29:00.000Z", expiresAt: "2026-11-25T10:29:00.000Z" });
+    const reader = await api.token(READER, ["AmlGuard.Read"]);
+    const shown = body(await api.handlers.getProposal(get(`proposals/${proposal.id}`, auth(reader), {}, { id: proposal.id }), ctx()));
+    // AMLGUARD_EXEMPTION_MAX_DAYS is 30 here: the last day is the one whose end is at most 30 days away.
+    expect(shown.exemptInstead).toEqual({ rules: ["workspace-public-network-access"], maxDays: 30, earliest: "2026-11-25", latest: "2026-12-24", suggested: "2026-12-24" });
+    const request = { resourceId: WS_ID, rules: shown.exemptInstead.rules, reason: "vendor demo, CHG-501", expires: "2026-12-24" };
+
+    const writer = await api.handlers.approveExemption(exempt(await api.token(USER, ["AmlGuard.Exempt"]), request), ctx());
+    expect([writer.status, body(writer).error]).toEqual([403, { code: "SelfApprovalRefused", message: `you made the change proposal ${proposal.id} answers; another person must exempt it (or approve the proposal)` }]);
+    const tooLong = await api.handlers.approveExemption(exempt(await api.token(APPROVER, ["AmlGuard.Exempt"]), { ...request, expires: "2026-12-25" }), ctx());
+    expect([tooLong.status, body(tooLong).error.code]).toEqual([400, "InvalidExpiry"]);
+    expect(await h.runtime.exemptions.forResource(WS_ID)).toEqual([]);
+    expect((await h.runtime.proposals!.get(proposal.id))!.proposal.status).toBe("pending");
+
+    const made = await api.handlers.approveExemption(exempt(await api.token(APPROVER, ["AmlGuard.Exempt"]), request), ctx());
+    expect(made.status).toBe(201);
+    const closed = (await h.runtime.proposals!.get(proposal.id))!.proposal;
+    expect(closed).toMatchObject({ status: "exempted", decidedBy: { objectId: APPROVER.objectId }, decisionReason: "vendor demo, CHG-501", result: { decision: "exempted", exemptionId: body(made).id } });
+    expect((await h.runtime.proposals!.list("pending"))).toEqual([]);
+    expect((await h.audit()).find((r) => r.decision === "proposal-exempted")).toMatchObject({ actor: { objectId: APPROVER.objectId }, message: expect.stringContaining(`proposal ${proposal.id} exempted instead: exemption ${body(made).id}`) });
+    const after = body(await api.handlers.getProposal(get(`proposals/${proposal.id}`, auth(reader), {}, { id: proposal.id }), ctx()));
+    expect([after.status, after.decidable, after.exemptInstead]).toEqual(["exempted", false, undefined]);
+    const late = await api.handlers.approveProposal(decide(proposal.id, "approve", await api.token(APPROVER, ["AmlGuard.Remediate"])), ctx());
+    expect([late.status, body(late).error.code]).toEqual([409, "AlreadyDecided"]);
+    expect(h.botWrites()).toBe(0);
+    expect(await pna()).toBe("Enabled");
+  });
+
+  it("approving an exemption through POST /api/exemptions closes its pending request proposal: approved by the approver, with the exemption's id, audited", async () => {
+    const api = await setup();
+    const until = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+    await userPatch({ tags: { "amlguard-exempt": `rules=workspace-public-network-access; reason=partner demo CHG-78; expires=${until}` } });
+    const proposal = await onlyProposal();
+    const made = await api.handlers.approveExemption(exempt(await api.token(APPROVER, ["AmlGuard.Exempt"]), { resourceId: WS_ID, rules: ["workspace-public-network-access"], reason: "partner demo CHG-78", expires: until }), ctx());
+    expect(made.status).toBe(201);
+    expect((await onlyProposal())).toMatchObject({ id: proposal.id, status: "approved", decidedBy: { objectId: APPROVER.objectId }, result: { decision: "exemption-approved", exemptionId: body(made).id } });
+    expect((await h.audit()).find((r) => r.decision === "proposal-approved")).toMatchObject({ actor: { objectId: APPROVER.objectId }, message: expect.stringContaining(`proposal ${proposal.id} approved as exemption ${body(made).id}`) });
+    const reader = await api.token(READER, ["AmlGuard.Read"]);
+    expect(body(await api.handlers.listProposals(get("proposals", auth(reader), { status: "pending" }), ctx())).proposals).toEqual([]);
+    const again = await api.handlers.approveProposal(decide(proposal.id, "approve", await api.token(APPROVER, ["AmlGuard.Exempt"])), ctx());
+    expect([again.status, body(again).error.code]).toEqual([409, "AlreadyDecided"]);
+    expect(await h.runtime.exemptions.forResource(WS_ID)).toHaveLength(1);
+  });
+
+  it("the page's settings are read inside the invocation: invalid ones are a plain 503 and one log line, and the page is counted like every answer", async () => {
+    await setup();
+    const handlers = createHttpHandlers(async () => h.runtime, () => ACCESS, () => undefined, () => {
+      throw new ConfigError('AMLGUARD_APPROVAL_CLIENT_ID: "x" must be a GUID');
+    });
+    const context = ctx();
+    const lines: string[] = [];
+    context.error = (...args: unknown[]) => void lines.push(`error ${args.join(" ")}`);
+    context.log = (...args: unknown[]) => void lines.push(`log ${args.join(" ")}`);
+    const id = "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6";
+    const page = await handlers.getProposal(get(`proposals/${id}`, { accept: "text/html" }, {}, { id }), context);
+    expect([page.status, (page.headers as Record<string, string>)["Content-Type"], String(page.body)]).toEqual([503, "text/plain; charset=utf-8", `The approval page cannot start: the Function App's settings are invalid (see its log). Decide from a terminal: amlguard proposals approve ${id}\n`]);
+    expect(lines.filter((l) => l.startsWith("error"))).toEqual([expect.stringContaining('amlguard approval page: ConfigError: AMLGUARD_APPROVAL_CLIENT_ID: "x" must be a GUID')]);
+    expect(lines.some((l) => l.includes("amlguard.metrics"))).toBe(true);
   });
 });
 

@@ -7,6 +7,7 @@ import type { ArmRead } from "../src/azure/arm-client.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { decide } from "../src/pipeline/decide.js";
 import { stillAsObserved } from "../src/proposals/approve.js";
+import { decisionLinks } from "../src/proposals/links.js";
 import type { Proposal } from "../src/proposals/store.js";
 import { statusAt, viewOf } from "../src/proposals/view.js";
 import { planFix } from "../src/remediation/index.js";
@@ -114,28 +115,36 @@ describe("alerts: links to decide", () => {
     ruleId: PNA,
     title: "Approval needed: Workspace is reachable from the public internet",
     nextStep: "Review and approve …",
-    links: [{ title: "Review and approve", url: "https://amlguard-func.azurewebsites.net/api/proposals/0f0f0f0f-1111-4000-8000-000000000001" }],
+    ...decisionLinks("0f0f0f0f-1111-4000-8000-000000000001", "https://amlguard-func.azurewebsites.net", "Review and approve", true),
     at: "2026-03-02T09:00:00.000Z",
   };
+  const page = "https://amlguard-func.azurewebsites.net/api/proposals/0f0f0f0f-1111-4000-8000-000000000001";
 
-  it("the Teams card carries the link as an action beside the portal link, and stays a valid card", () => {
+  it("the Teams card carries Review and approve and Exempt… as actions beside the portal link, and stays a valid card", () => {
     const card = alertCard(inertAlert(withLinks));
-    expect((card.actions as Array<{ title: string; url: string }>).map((a) => a.title)).toEqual(["Review and approve", "Open in Azure portal"]);
-    expect((card.actions as Array<{ url: string }>)[0]!.url).toBe(withLinks.links![0]!.url);
+    expect((card.actions as Array<{ title: string; url: string }>).map((a) => a.title)).toEqual(["Review and approve", "Exempt…", "Open in Azure portal"]);
+    expect((card.actions as Array<{ url: string }>).slice(0, 2).map((a) => a.url)).toEqual([page, `${page}?intent=exempt`]);
     expect(adaptiveCardProblems(card)).toEqual([]);
   });
 
-  it("the email carries it in both bodies", () => {
+  it("the email carries both in both bodies", () => {
     const email = renderEmail([inertAlert(withLinks)]);
-    expect(email.text).toContain(`Review and approve: ${withLinks.links![0]!.url}`);
-    expect(email.html).toContain(`<a href="${withLinks.links![0]!.url}">Review and approve</a>`);
+    expect(email.text).toContain(`Review and approve: ${page}`);
+    expect(email.text).toContain(`Exempt…: ${page}?intent=exempt`);
+    expect(email.html).toContain(`<a href="${page}">Review and approve</a>`);
+    expect(email.html).toContain(`<a href="${page}?intent=exempt">Exempt…</a>`);
+  });
+
+  it("an exemption request's alert has one link: it is itself the exemption to approve", () => {
+    expect(decisionLinks("0f0f0f0f-1111-4000-8000-000000000001", "https://amlguard-func.azurewebsites.net", "Approve exemption until 2026-04-01").links).toEqual([{ title: "Approve exemption until 2026-04-01", url: page }]);
+    expect(decisionLinks("0f0f0f0f-1111-4000-8000-000000000001", undefined, "Review and approve", true)).toEqual({});
   });
 });
 
 describe("amlguard proposals", () => {
   it("refuses a malformed id or status before opening anything (exit 2), in the argument's terms", async () => {
     expect(await cli(["proposals", "show", "not-an-id"], {})).toMatchObject({ code: 2, stderr: 'amlguard: ID "not-an-id" is not a proposal id (a GUID, as \'amlguard proposals list\' shows it)\n' });
-    expect(await cli(["proposals", "list", "--status", "done"], {})).toMatchObject({ code: 2, stderr: 'amlguard: --status: "done" must be one of pending, approved, rejected, expired, superseded\n' });
+    expect(await cli(["proposals", "list", "--status", "done"], {})).toMatchObject({ code: 2, stderr: 'amlguard: --status: "done" must be one of pending, approved, rejected, expired, superseded, exempted\n' });
     expect(await cli(["proposals", "approve", "0f0f0f0f"], {})).toMatchObject({ code: 2, stderr: 'amlguard: ID "0f0f0f0f" is not a proposal id (a GUID, as \'amlguard proposals list\' shows it)\n' });
   });
 });
