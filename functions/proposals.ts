@@ -29,3 +29,5 @@ app.http("proposals-list", { methods: ["GET"], authLevel: "anonymous", route: "p
 app.http("proposals-get", { methods: ["GET"], authLevel: "anonymous", route: "proposals/{id}", handler: handlers.getProposal });
 app.http("proposals-approve", { methods: ["POST"], authLevel: "anonymous", route: "proposals/{id}/approve", handler: handlers.approveProposal });
 app.http("proposals-reject", { methods: ["POST"], authLevel: "anonymous", route: "proposals/{id}/reject", handler: handlers.rejectProposal });
+// "Exempt instead…" from the page: POST /api/exemptions needs a function key, which a page cannot hold.
+app.http("proposals-exempt", { methods: ["POST"], authLevel: "anonymous", route: "proposals/{id}/exempt", handler: handlers.exemptProposal });

@@ -270,6 +270,29 @@ describe("exempt instead, and exemptions approved elsewhere", () => {
     expect(await pna()).toBe("Enabled");
   });
 
+  it("POST /api/proposals/{id}/exempt (the page's Exempt instead): AmlGuard.Exempt, never the writer, a strict body; 201 with the exemption and the proposal exempted", async () => {
+    const api = await setup();
+    await openToInternet();
+    const { id } = await onlyProposal();
+    const post = (token: string, json: unknown) => new HttpRequest({ method: "POST", url: url(`proposals/${id}/exempt`), params: { id }, headers: { ...auth(token), "content-type": "application/json" }, body: { string: JSON.stringify(json) } });
+    const until = new Date(h.runtime.now().getTime() + 5 * 86_400_000).toISOString().slice(0, 10);
+    const remediator = await api.handlers.exemptProposal(post(await api.token(APPROVER, ["AmlGuard.Remediate"]), { expires: until, reason: "demo week" }), ctx());
+    expect([remediator.status, body(remediator).error.message]).toEqual([403, "the caller lacks the AmlGuard.Exempt role"]);
+    const writer = await api.handlers.exemptProposal(post(await api.token(USER, ["AmlGuard.Exempt"]), { expires: until, reason: "demo week" }), ctx());
+    expect([writer.status, body(writer).error]).toEqual([403, { code: "SelfApprovalRefused", message: "you made the change this proposal answers; another person must exempt it" }]);
+    const approver = await api.token(APPROVER, ["AmlGuard.Exempt"]);
+    const bad = await api.handlers.exemptProposal(post(approver, { expires: until, reason: "demo week", rules: "*" }), ctx());
+    expect([bad.status, body(bad).error.code]).toEqual([400, "InvalidRequest"]);
+    expect(await h.runtime.exemptions.forResource(WS_ID)).toEqual([]);
+    const made = await api.handlers.exemptProposal(post(approver, { expires: until, reason: "demo week" }), ctx());
+    expect(made.status).toBe(201);
+    expect(body(made)).toMatchObject({ exemption: { rules: ["workspace-public-network-access"], approvedBy: { objectId: APPROVER.objectId } }, proposal: { id, status: "exempted", decidable: false, result: { exemptionId: body(made).exemption.id } } });
+    const again = await api.handlers.exemptProposal(post(approver, { expires: until, reason: "demo week" }), ctx());
+    expect([again.status, body(again).error.code]).toEqual([409, "AlreadyDecided"]);
+    expect(await h.runtime.exemptions.forResource(WS_ID)).toHaveLength(1);
+    expect(h.botWrites()).toBe(0);
+  });
+
   it("approving an exemption through POST /api/exemptions closes its pending request proposal: approved by the approver, with the exemption's id, audited", async () => {
     const api = await setup();
     const until = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);

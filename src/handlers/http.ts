@@ -85,6 +85,8 @@ export interface HttpHandlers {
   getProposal(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
   approveProposal(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
   rejectProposal(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
+  /** The approval page's "Exempt instead…": an exemption of a remediation proposal's rules (AmlGuard.Exempt). */
+  exemptProposal(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
 }
 
 /** A proposal's link opened in a browser gets the approval page; every other request goes to the API. */
@@ -215,5 +217,6 @@ export function createHttpHandlers(
     getProposal: pageOr(guarded("read-proposals", proposals.get), page),
     approveProposal: guarded("decide-proposal", proposals.approve),
     rejectProposal: guarded("decide-proposal", proposals.reject),
+    exemptProposal: guarded("exempt", proposals.exempt),
   };
 }

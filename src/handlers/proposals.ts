@@ -5,7 +5,7 @@ import { describeError } from "../errors.js";
 import { DEFAULT_EXEMPTION_MAX_DAYS } from "../exemptions/approve.js";
 import type { Logger } from "../log.js";
 import type { ManualDeps } from "../manual/remediate.js";
-import { approveProposal, rejectProposal, type Decider, type ProposalDeps } from "../proposals/approve.js";
+import { approveProposal, exemptInstead, rejectProposal, type Decider, type ProposalDeps } from "../proposals/approve.js";
 import { PROPOSAL_ID, PROPOSAL_STATUSES, type Proposal } from "../proposals/store.js";
 import { exemptOfferFor, statusAt, viewOf } from "../proposals/view.js";
 import { NO_COUNTS } from "../telemetry.js";
@@ -22,6 +22,10 @@ interface Caller {
 
 export type ApprovalPageConfig = ApprovalPageInput["config"];
 
+const exemptSchema = z.strictObject({
+  reason: z.string().trim().min(3, "must say why (3 characters or more)").max(500),
+  expires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date, YYYY-MM-DD"),
+});
 const rejectSchema = z.strictObject({ reason: z.string().trim().min(3, "must say why (3 characters or more)").max(500).optional() });
 
 /**
@@ -104,6 +108,19 @@ export function proposalActs(io: {
       }
       const counters = { ...NO_COUNTS, remediations: answer.result.decision === "remediated" ? 1 : 0, failures: answer.result.decision === "failed" ? 1 : 0 };
       return { result: reply(200, { proposal: answer.proposal, result: answer.result }, correlationId), counters };
+    },
+    /** POST /api/proposals/{id}/exempt {expires, reason}: the page's "Exempt instead…" (AmlGuard.Exempt, checked by the caller). */
+    exempt: (request: HttpRequest): Act => async (caller, deps, correlationId) => {
+      const proposalDeps = withProposals(deps);
+      if (!proposalDeps) return notConfigured(correlationId);
+      const id = request.params.id ?? "";
+      if (!PROPOSAL_ID.test(id)) return badId(correlationId);
+      const body = await readJson(request, correlationId);
+      if ("response" in body) return { result: body.response };
+      const parsed = exemptSchema.safeParse(body.json, { reportInput: true });
+      if (!parsed.success) return { result: refuse(400, "InvalidRequest", describeIssues(parsed.error.issues, (path) => ({ name: path.length ? String(path[0]) : "the body" })), correlationId) };
+      const { exemption, proposal } = await exemptInstead(id, deciderOf(caller), parsed.data, proposalDeps);
+      return { result: reply(201, { exemption, proposal }, correlationId) };
     },
     reject: (request: HttpRequest): Act => async (caller, deps, correlationId) => {
       const proposalDeps = withProposals(deps);

@@ -3,10 +3,11 @@ import { ArmError, type ArmRead } from "../azure/arm-client.js";
 import { approveExemption, sameActor } from "../exemptions/approve.js";
 import { ManualError, type ManualDeps } from "../manual/remediate.js";
 import { assessAndAct, newCorrelationId, type Outcome } from "../pipeline/assess.js";
+import type { ApprovedExemption } from "../exemptions/store.js";
 import type { Actor } from "../state/audit.js";
 import { expireProposal } from "./expire.js";
 import { ProposalConflict, type Proposal, type ProposalStore, type StoredProposal } from "./store.js";
-import { viewOf, type ProposalView } from "./view.js";
+import { statusAt, viewOf, type ProposalView } from "./view.js";
 
 export interface ProposalDeps extends ManualDeps {
   proposals: ProposalStore;
@@ -79,6 +80,29 @@ export async function rejectProposal(id: string, decider: Decider, reason: strin
     at: now.toISOString(),
   });
   return viewOf(rejected, now);
+}
+
+/**
+ * "Exempt instead…" on a pending remediation proposal: approves an exemption of the proposal's rules on its resource
+ * through approveExemption (AmlGuard.Exempt, checked by the caller; at most AMLGUARD_EXEMPTION_MAX_DAYS; audited and
+ * alerted), never by the principal whose write the proposal answers, which then closes the proposal as `exempted`.
+ */
+export async function exemptInstead(id: string, decider: Pick<Decider, "actor" | "trigger">, request: { expires: string; reason: string }, deps: ProposalDeps): Promise<{ exemption: ApprovedExemption; proposal: ProposalView }> {
+  const stored = await deps.proposals.get(id);
+  if (!stored) throw new ManualError(404, "ProposalNotFound", "no proposal has that id");
+  const { proposal } = stored;
+  if (proposal.kind !== "remediation") throw new ManualError(400, "InvalidRequest", "this proposal is an exemption request: approve it instead");
+  if (statusAt(proposal, deps.now()) === "expired") throw new ManualError(410, "ProposalExpired", `this proposal expired at ${proposal.expiresAt}; exempt the resource with POST /api/exemptions if it is still needed`);
+  if (proposal.status !== "pending") throw new ManualError(409, "AlreadyDecided", `${proposal.status} already by ${nameOf(proposal.decidedBy)} at ${proposal.decidedAt ?? "?"}`);
+  if (proposal.requestedBy && sameActor(proposal.requestedBy, decider.actor)) throw new ManualError(403, "SelfApprovalRefused", "you made the change this proposal answers; another person must exempt it");
+  const exemption = await approveExemption(
+    { resourceId: proposal.resourceId, rules: proposal.ruleIds, reason: request.reason, expires: request.expires },
+    decider.actor,
+    decider.trigger,
+    { store: deps.exemptions, arm: deps.arm, audit: deps.audit, alerts: deps.alerts, now: deps.now, allowedSubscriptions: deps.allowedSubscriptions, maxDays: deps.exemptionMaxDays, proposals: deps.proposals },
+  );
+  const closed = (await deps.proposals.get(id))?.proposal ?? proposal;
+  return { exemption, proposal: viewOf(closed, deps.now()) };
 }
 
 /** The proposal, if this person may decide it now; otherwise the refusal in the caller's terms. */

@@ -70,6 +70,7 @@ export async function startApprovalWorld(workspaceNames: string[], now = "2026-1
     { name: "proposals-get", methods: ["GET"], route: "proposals/{id}", handler: http.getProposal },
     { name: "proposals-approve", methods: ["POST"], route: "proposals/{id}/approve", handler: http.approveProposal },
     { name: "proposals-reject", methods: ["POST"], route: "proposals/{id}/reject", handler: http.rejectProposal },
+    { name: "proposals-exempt", methods: ["POST"], route: "proposals/{id}/exempt", handler: http.exemptProposal },
     { name: "approvalPage", methods: ["GET"], route: "approval-page/{file}", handler: page.file },
   ]);
   const teams = await new TeamsWorkflowsReceiver().start();

@@ -123,12 +123,14 @@
   }
 
   // "Exempt instead…" (remediation proposals): the dates and rules come from the API (exemptInstead), which computes
-  // them from the server's clock and AMLGUARD_EXEMPTION_MAX_DAYS, so the form offers what POST /api/exemptions accepts.
+  // them from the server's clock and AMLGUARD_EXEMPTION_MAX_DAYS, so the form offers what the exemption rules accept.
+  // It posts to /proposals/{id}/exempt (anonymous like the other proposal routes, token checked in-process), not to
+  // /exemptions, whose function key a page cannot hold.
   function renderExemptOffer(p) {
     const offer = p.decidable ? p.exemptInstead : undefined;
     show("exempt", Boolean(offer));
     if (!offer) return;
-    exemptOffer = { resourceId: String(p.resourceId), rules: offer.rules.map(String), earliest: String(offer.earliest), latest: String(offer.latest) };
+    exemptOffer = { rules: offer.rules.map(String), earliest: String(offer.earliest), latest: String(offer.latest) };
     setText("exempt-rules", exemptOffer.rules.join(", "));
     const until = byId("exempt-until");
     until.min = exemptOffer.earliest;
@@ -146,12 +148,10 @@
     setBusy(true);
     showResult("pending", "Sending the exemption…");
     try {
-      const body = { resourceId: exemptOffer.resourceId, rules: exemptOffer.rules, reason, expires };
-      const { status: code, json } = await call("POST", "/exemptions", body);
-      if (code === 201) {
-        showResult("done", `Exemption ${String(json.id)} approved by you for ${exemptOffer.rules.join(", ")} until ${expires}. Nothing will be written for this proposal.`);
-        await loadProposal();
-      } else showResult("refused", `Refused (HTTP ${code}): ${errorText(json)}`);
+      const { status: code, json } = await call("POST", `/proposals/${encodeURIComponent(config.proposalId)}/exempt`, { expires, reason });
+      if (json.proposal && json.proposal.id) render(json.proposal);
+      if (code === 201) showResult("done", `Exemption ${String(json.exemption && json.exemption.id)} approved by you for ${exemptOffer.rules.join(", ")} until ${expires}. This proposal is closed: nothing will be written.`);
+      else showResult("refused", `Refused (HTTP ${code}): ${errorText(json)}`);
     } catch (error) {
       showResult("refused", `The exemption could not be sent: ${error && error.message ? error.message : String(error)}`);
     } finally {
