@@ -13,6 +13,7 @@ const MAIN = workspaceId("mlw-fraud-prod");
 const CHANGED = workspaceId("mlw-churn-prod");
 const EXPIRED = workspaceId("mlw-risk-prod");
 const EXEMPT = workspaceId("mlw-credit-prod");
+const EXEMPT_INSTEAD = workspaceId("mlw-vendor-demo");
 const PUBLIC = { properties: { publicNetworkAccess: "Enabled" } };
 
 let env: ApprovalWorld;
@@ -20,7 +21,7 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  env = await startApprovalWorld(["mlw-fraud-prod", "mlw-churn-prod", "mlw-risk-prod", "mlw-credit-prod"]);
+  env = await startApprovalWorld(["mlw-fraud-prod", "mlw-churn-prod", "mlw-risk-prod", "mlw-credit-prod", "mlw-vendor-demo"]);
   browser = await launchChromium();
 });
 
@@ -139,6 +140,51 @@ describe("approve from the alert, in the browser", () => {
     const exemptions = await env.world.runtime.exemptions.forResource(EXEMPT);
     expect(exemptions).toHaveLength(1);
     expect(exemptions[0]).toMatchObject({ approvedBy: { objectId: BOB.objectId } });
+  });
+
+  it("the card's Exempt… link opens the page at Exempt instead: dates bounded by AMLGUARD_EXEMPTION_MAX_DAYS, the writer refused, a second person exempts and the proposal is closed unwritten", async () => {
+    await env.write(ALICE, EXEMPT_INSTEAD, PUBLIC);
+    await env.settle();
+    const proposal = await pendingProposal(EXEMPT_INSTEAD);
+    const card = env.teams.received.map((r) => r.card).find((c) => cardText(c).includes("Approval needed") && cardText(c).includes(proposal.id))!;
+    const actions = (card.actions ?? []) as Array<{ type: string; title: string; url: string }>;
+    const link = actions.find((a) => a.title === "Exempt…")!;
+    expect(link.url).toBe(`${env.host.origin}/api/proposals/${proposal.id}?intent=exempt`);
+
+    // Alice made the change (and holds no AmlGuard.Exempt): refused, nothing exempted.
+    const alicePage = await openAs(link.url, ALICE);
+    await alicePage.getByRole("button", { name: "Exempt instead" }).click();
+    await alicePage.locator("#result", { hasText: "Give a reason for the exemption" }).waitFor();
+    await alicePage.getByLabel("Reason for the exemption (kept in the audit trail)").fill("my own demo");
+    await alicePage.getByRole("button", { name: "Exempt instead" }).click();
+    await alicePage.locator("#result", { hasText: "Refused (HTTP 403)" }).waitFor();
+
+    // Bob opens the same link: the page is at the form, the dates are the scenario clock's (2026-11-25) and 90 days.
+    const page = await openAs(link.url, BOB);
+    const until = page.getByLabel("Exempt until (the last day, UTC)");
+    await page.waitForFunction(() => document.activeElement?.id === "exempt-until");
+    expect(await page.locator("#exempt-rules").textContent()).toBe("workspace-public-network-access");
+    expect(await until.evaluate((input: HTMLInputElement) => [input.min, input.max, input.value])).toEqual(["2026-11-25", "2027-02-22", "2026-12-24"]);
+    expect(await page.locator("#exempt-until-help").textContent()).toBe("At most 90 days (AMLGUARD_EXEMPTION_MAX_DAYS): any day from 2026-11-25 to 2027-02-22; 2026-12-24 is suggested.");
+    await until.fill("2027-03-01");
+    await page.getByLabel("Reason for the exemption (kept in the audit trail)").fill("vendor demo week, CHG-612");
+    await page.getByRole("button", { name: "Exempt instead" }).click();
+    await page.locator("#result", { hasText: "Choose a day from 2026-11-25 to 2027-02-22" }).waitFor();
+    await until.fill("2026-12-04");
+    await page.getByRole("button", { name: "Exempt instead" }).click();
+    await page.locator("#result", { hasText: "This proposal is closed: nothing will be written." }).waitFor();
+    expect(await page.locator("#proposal-status").textContent()).toBe("exempted");
+    expect(await page.locator("#exempt").isHidden()).toBe(true);
+    expect(await page.locator("#decide").isHidden()).toBe(true);
+
+    const [exemption] = await env.world.runtime.exemptions.forResource(EXEMPT_INSTEAD);
+    expect(exemption).toMatchObject({ rules: ["workspace-public-network-access"], reason: "vendor demo week, CHG-612", approvedBy: { objectId: BOB.objectId }, expires: "2026-12-04T23:59:59.999Z" });
+    expect((await env.proposals.get(proposal.id))!.proposal).toMatchObject({ status: "exempted", decidedBy: { objectId: BOB.objectId }, result: { exemptionId: exemption!.id } });
+    const rows = env.world.audit.recorded.filter((e) => e.resourceId?.toLowerCase() === EXEMPT_INSTEAD.toLowerCase());
+    expect(rows.find((e) => e.decision === "exemption-approved")?.actor?.objectId).toBe(BOB.objectId);
+    expect(rows.find((e) => e.decision === "proposal-exempted")?.message).toContain(`proposal ${proposal.id} exempted instead: exemption ${exemption!.id}`);
+    expect(amlguardWritesTo(EXEMPT_INSTEAD)).toEqual([]);
+    expect(publicAccess(EXEMPT_INSTEAD)).toBe("Enabled");
   });
 
   it("an expired proposal is refused and nothing is written", async () => {
