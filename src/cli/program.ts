@@ -148,8 +148,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const proposals = program.command("proposals").description("changes amlguard proposes in mode approve, and exemption requests: a second person approves or rejects them");
   proposals
     .command("list")
-    .description("list proposals: pending, approved, rejected, expired or superseded")
-    .option("--status <status>", "only these: pending, approved, rejected, expired or superseded")
+    .description("list proposals: pending, approved, rejected, expired, superseded or exempted")
+    .option("--status <status>", "only these: pending, approved, rejected, expired, superseded or exempted")
     .option("--json", "print proposals as JSON")
     .action(lazy("proposals", "list"));
   proposals
