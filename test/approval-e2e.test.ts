@@ -162,9 +162,9 @@ describe("approve from the alert, in the browser", () => {
     // Bob opens the same link: the page is at the form, the dates are the scenario clock's (2026-11-25) and 90 days.
     const page = await openAs(link.url, BOB);
     const until = page.getByLabel("Exempt until (the last day, UTC)");
-    await page.waitForFunction(() => document.activeElement?.id === "exempt-until");
+    await page.locator("#exempt-until:focus").waitFor();
     expect(await page.locator("#exempt-rules").textContent()).toBe("workspace-public-network-access");
-    expect(await until.evaluate((input: HTMLInputElement) => [input.min, input.max, input.value])).toEqual(["2026-11-25", "2027-02-22", "2026-12-24"]);
+    expect([await until.getAttribute("min"), await until.getAttribute("max"), await until.inputValue()]).toEqual(["2026-11-25", "2027-02-22", "2026-12-24"]);
     expect(await page.locator("#exempt-until-help").textContent()).toBe("At most 90 days (AMLGUARD_EXEMPTION_MAX_DAYS): any day from 2026-11-25 to 2027-02-22; 2026-12-24 is suggested.");
     await until.fill("2027-03-01");
     await page.getByLabel("Reason for the exemption (kept in the audit trail)").fill("vendor demo week, CHG-612");

@@ -154,7 +154,10 @@ const GUARANTEES: Record<string, (result: SimulationResult) => void> = {
     expect(write.writes).toEqual([]);
     const [id] = write.proposals ?? [];
     const proposalAlert = write.alerts.find((a) => a.title.startsWith("Approval needed"));
-    expect(proposalAlert?.links).toEqual([{ title: "Review and approve", url: `https://amlguard.simulate.invalid/api/proposals/${id}` }]);
+    expect(proposalAlert?.links).toEqual([
+      { title: "Review and approve", url: `https://amlguard.simulate.invalid/api/proposals/${id}` },
+      { title: "Exempt…", url: `https://amlguard.simulate.invalid/api/proposals/${id}?intent=exempt` },
+    ]);
     // Four eyes: the writer holds AmlGuard.Remediate, yet may not approve the fix of her own change.
     expect(own.http).toMatchObject({ status: 403, body: { error: { code: "SelfApprovalRefused" } } });
     expect([own.decisions, own.writes]).toEqual([[], []]);
