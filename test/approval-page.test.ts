@@ -114,6 +114,9 @@ describe("the approval page in headless Chromium", () => {
     expect(await page.locator("main img, main b").count()).toBe(0);
     expect(await page.title()).not.toBe("pwned");
     expect(await page.locator("#undo").textContent()).toBe(proposal.action.undo);
+    // The undo command is one line that scrolls, never wrapped inside a flag (a copy-paste hazard); page code as a
+    // string, since the tests compile without DOM types.
+    expect(await page.evaluate("getComputedStyle(document.querySelector('#undo').parentElement).whiteSpace")).toBe("pre");
     expect(await page.locator("#change-rows").textContent()).toContain('"Disabled"');
 
     await page.getByRole("button", { name: "Approve and remediate" }).click();
