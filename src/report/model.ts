@@ -173,10 +173,12 @@ export function buildReport(result: Pick<ScanResult, "findings" | "resourceCount
   };
 }
 
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 function verdictOf(checked: number, errors: number, findings: number): PostureReport["verdict"] {
   if (checked === 0 && errors === 0) return { kind: "nothing-checked", text: "Nothing was checked: no Machine Learning resources in scope. This is not an all-clear." };
-  if (errors > 0) return { kind: "incomplete", text: `Incomplete: ${errors} part(s) of the scope could not be read. What is below is only what was read; this is not an all-clear.` };
-  if (findings > 0) return { kind: "findings", text: `${findings} finding(s) on ${checked} resources checked.` };
+  if (errors > 0) return { kind: "incomplete", text: `Incomplete: ${count(errors, "part")} of the scope could not be read. What is below is only what was read; this is not an all-clear.` };
+  if (findings > 0) return { kind: "findings", text: `${count(findings, "finding")} on ${count(checked, "resource")} checked.` };
   return { kind: "compliant", text: `No findings on the ${checked} resources checked, for the rules evaluated (see "Not checked").` };
 }
 
