@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import type { TokenCredential } from "@azure/core-auth";
 import { ChainedTokenCredential, CredentialUnavailableError } from "@azure/identity";
 import { beforeAll, describe, expect, it } from "vitest";
+import { RULES } from "../src/rules/index.js";
 import { cli } from "./helpers/cli.js";
 import { armExample, variant } from "./helpers/fixtures.js";
 
@@ -119,10 +120,18 @@ describe("amlguard scan", () => {
     expect(result.stdout).toMatch(/FINDINGS\s+SUBSCRIPTION\n\s*\d+\s+3f2b6c1e-8d4a-4b7e-9c1f-2a5d7e9b0c11/);
   });
 
-  it("limits to one resource group", async () => {
+  it("limits to one resource group; no findings there still names the rules scan did not evaluate", async () => {
     const result = await cli(["scan", "--sandbox", "--resource-group", "rg-ml-prod", "--json"]);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).findings).toEqual([]);
+    const output = JSON.parse(result.stdout) as { findings: unknown[]; notEvaluated: Array<{ ruleId: string }> };
+    expect(output.findings).toEqual([]);
+    // The rules that need related resources (diagnostic settings) are the ones scan cannot evaluate.
+    const needRelated = RULES.filter((r) => r.related?.length).map((r) => r.id);
+    expect(needRelated.length).toBeGreaterThan(0);
+    expect(output.notEvaluated.map((n) => n.ruleId)).toEqual(needRelated);
+    const table = await cli(["scan", "--sandbox", "--resource-group", "rg-ml-prod"]);
+    expect(table.stdout).toContain("No findings.");
+    expect(table.stdout).toContain(`Not evaluated by scan: ${needRelated.join(", ")} (they need each resource's diagnostic settings`);
   });
 
   it("via ARM, reports a missing resource group as an error with exit 2, without a stack trace", async () => {

@@ -1,6 +1,7 @@
 import { createAzureClients, createCredential, type AzureClients } from "../../adapters.js";
 import { loadConfig } from "../../config.js";
 import { estateSource, type EstateScope } from "../../runtime.js";
+import { RULES } from "../../rules/index.js";
 import { scanEstate } from "../../scan.js";
 import { checkGuid, checkName } from "../args.js";
 import { countsLine, summaryTables } from "../format.js";
@@ -87,6 +88,7 @@ export async function scanAndPrint(io: CliIo, clients: Pick<AzureClients, "arm" 
       computeSource: result.computeSource,
       findings,
       errors,
+      notEvaluated: notEvaluatedByScan(),
     });
   }
   // Where the computes came from matters when Resource Graph could not be trusted for them (src/scan.ts).
@@ -111,8 +113,22 @@ export async function scanAndPrint(io: CliIo, clients: Pick<AzureClients, "arm" 
     io.stdout.write(`${fitLine(`${countsLine(result.resourceCounts)} (via ${via})`, columnsOf(io.stdout))}\n`);
     printFindings(io, findings, false);
     if (findings.length) io.stdout.write(`\n${summaryTables(findings, columnsOf(io.stdout))}\n`);
+    // Said beside the result, so "No findings." is never read as covering rules scan cannot evaluate.
+    const skipped = notEvaluatedByScan();
+    if (skipped.length) io.stdout.write(`\nNot evaluated by scan: ${skipped.map((s) => s.ruleId).join(", ")} (${[...new Set(skipped.map((s) => s.why))].join("; ")}).\n`);
   }
   return findings.length ? EXIT.findings : EXIT.ok;
+}
+
+/**
+ * Rules that need related resources (a resource's diagnostic settings) which scan does not read: one query cannot
+ * carry them. The daily sweep and `amlguard remediate` read them and evaluate these rules.
+ */
+export function notEvaluatedByScan(): Array<{ ruleId: string; why: string }> {
+  return RULES.filter((rule) => rule.related?.length).map((rule) => ({
+    ruleId: rule.id,
+    why: `they need each resource's ${rule.related!.map((r) => (r === "diagnosticSettings" ? "diagnostic settings" : r)).join(", ")}; the daily sweep and amlguard remediate read them`,
+  }));
 }
 
 const EMPTY_SCAN: Parameters<typeof buildReport>[0] = {
