@@ -11,7 +11,7 @@ import { RULES } from "../src/rules/index.js";
 import { openState } from "../src/runtime.js";
 import { adaptiveCardProblems } from "../src/sandbox/adaptive-card-check.js";
 import { cli } from "./helpers/cli.js";
-import { armExample, variant } from "./helpers/fixtures.js";
+import { armExample, compliantWorkspaceExample } from "./helpers/fixtures.js";
 import { azuriteForFile, startHarness, USER, waitForEvents, type Harness } from "./helpers/pipeline.js";
 import { rehome, WS_ID } from "./helpers/sandbox.js";
 
@@ -21,10 +21,7 @@ const CLUSTER_ID = `${WS_ID}/computes/cluster1`;
 function estate(): ArmResource[] {
   return [
     rehome(
-      variant(armExample("workspace-get"), (w) => {
-        w.properties.managedNetwork = { isolationMode: "AllowOnlyApprovedOutbound" };
-        w.properties.primaryUserAssignedIdentity = Object.keys(w.identity.userAssignedIdentities)[0];
-      }),
+      compliantWorkspaceExample(),
       WS_ID,
     ),
     rehome(armExample("compute-get-amlcompute"), CLUSTER_ID),

@@ -8,7 +8,7 @@ import { ChainedTokenCredential, CredentialUnavailableError } from "@azure/ident
 import { beforeAll, describe, expect, it } from "vitest";
 import { RULES } from "../src/rules/index.js";
 import { cli } from "./helpers/cli.js";
-import { armExample, variant } from "./helpers/fixtures.js";
+import { armExample, compliantWorkspaceExample } from "./helpers/fixtures.js";
 
 const run = promisify(execFile);
 let dir: string;
@@ -19,12 +19,7 @@ function file(name: string, content: unknown): string {
   return path;
 }
 
-/** Azure's Workspace Get example with the two settings it lacks for every workspace rule: outbound restricted, a primary user-assigned identity. */
-const compliantWorkspace = () =>
-  variant(armExample("workspace-get"), (w) => {
-    w.properties.managedNetwork = { isolationMode: "AllowOnlyApprovedOutbound" };
-    w.properties.primaryUserAssignedIdentity = Object.keys(w.identity.userAssignedIdentities)[0];
-  });
+const compliantWorkspace = compliantWorkspaceExample;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "amlguard-cli-"));

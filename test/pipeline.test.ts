@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ArmResource } from "../src/arm/resource.js";
-import { armExample, variant } from "./helpers/fixtures.js";
+import { armExample, compliantWorkspaceExample, variant } from "./helpers/fixtures.js";
 import { BOT, azuriteForFile, startHarness, USER, waitForEvents, type Harness } from "./helpers/pipeline.js";
 import { rehome, RG, SUB, WS_ID } from "./helpers/sandbox.js";
 
@@ -17,10 +17,7 @@ const REGISTRY_ID = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Micros
 function estate(): ArmResource[] {
   return [
     rehome(
-      variant(armExample("workspace-get"), (w) => {
-        w.properties.managedNetwork = { isolationMode: "AllowOnlyApprovedOutbound" };
-        w.properties.primaryUserAssignedIdentity = Object.keys(w.identity.userAssignedIdentities)[0];
-      }),
+      compliantWorkspaceExample(),
       WS_ID,
     ),
     rehome(armExample("compute-get-amlcompute"), CLUSTER_ID),

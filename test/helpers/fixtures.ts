@@ -24,3 +24,15 @@ export function variant(resource: ArmResource, change: (copy: ArmResource & Reco
   change(copy);
   return copy;
 }
+
+/**
+ * Azure's Workspace Get example with the two settings it lacks for every workspace rule (it is already private,
+ * CMK-encrypted, with an approved private endpoint): an outbound-restricted managed network and its user-assigned
+ * identity as the primary one.
+ */
+export function compliantWorkspaceExample(): ArmResource {
+  return variant(armExample("workspace-get"), (w) => {
+    w.properties.managedNetwork = { isolationMode: "AllowOnlyApprovedOutbound" };
+    w.properties.primaryUserAssignedIdentity = Object.keys(w.identity.userAssignedIdentities)[0];
+  });
+}
